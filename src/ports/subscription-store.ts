@@ -1,0 +1,20 @@
+import type { Subscription } from '../subscription.js';
+
+/**
+ * Durable home of subscriptions. Writes are synchronous and committed when the call returns,
+ * so a reply or NOTIFY that follows them survives `kill -9`.
+ */
+export interface SubscriptionStore {
+  /** Every stored subscription (expired ones included: the caller sweeps them). */
+  loadAll(): Subscription[];
+  /** Inserts or replaces the whole row. */
+  save(subscription: Subscription): void;
+  /**
+   * Records, in one transaction, the NOTIFY progress of many subscriptions: local CSeq,
+   * version, notify count, last reply, last body, failures.
+   */
+  saveProgress(subscriptions: readonly Subscription[]): void;
+  remove(id: string): void;
+  /** Deletes every subscription whose expiresAt is before `now`; returns how many. */
+  removeExpired(now: number): number;
+}

@@ -228,12 +228,16 @@ export class NotifyScheduler {
     this.answered.add(sub);
     if (this.answeredScheduled) return;
     this.answeredScheduled = true;
-    setImmediate(() => {
-      this.answeredScheduled = false;
-      const subs = [...this.answered];
-      this.answered.clear();
-      this.o.store.saveProgress(subs);
-    });
+    setImmediate(() => this.flushAnswered());
+  }
+
+  /** Writes the recorded answers now (shutdown calls it before closing the store). */
+  flushAnswered(): void {
+    this.answeredScheduled = false;
+    if (this.answered.size === 0) return;
+    const subs = [...this.answered];
+    this.answered.clear();
+    this.o.store.saveProgress(subs);
   }
 
   private checkIdle(): void {

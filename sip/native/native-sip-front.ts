@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import type { Config } from '../../src/config.js';
+import type { Logger } from '../../src/ports/logger.js';
+import type { NotifyOutcome, NotifyRequest } from '../../src/ports/notifier.js';
+import type { SipFront } from '../../src/ports/sip-front.js';
+import type { SipReply } from '../../src/sip-reply.js';
+import type { SubscriptionService } from '../../src/subscription-service.js';
+import type { TransportBinding } from '../../src/transport-binding.js';
+import { ALLOW_HEADER } from '../allowed-methods.js';
+import { notifyDestination } from '../notify-destination.js';
+import { BadRequest, readSubscribe } from '../sip-request-reader.js';
+import { SipHeaders } from '../stack/headers.js';
+import type { SipRequest } from '../stack/message.js';
+import type { ServerTransaction } from '../stack/server-transaction.js';
+import { TransactionLayer, type TransactionTimers } from '../stack/transaction-layer.js';
+import { TransportLayer } from '../stack/transport-layer.js';
+import type { ListenSpec, MessageSource, TransportProtocol } from '../stack/transport-types.js';
+import { parseVia } from '../stack/via.js';
+
+export interface NativeSipFrontOptions {
+  config: Pick<Config, 'sipListen' | 'tls'>;
+  subscriptions: SubscriptionService;
+  logger: Logger;
+  /** Value of the Server / User-Agent headers. */
+  product?: string;
+  /** Shorter RFC 3261 timers for tests. */
+  timers?: Partial<TransactionTimers>;
+  /** Extra request handlers by method (PUBLISH is plugged in here). */
+  handlers?: Record<string, (req: SipRequest, tx: ServerTransaction, source: MessageSource) => void>;
+}
+
+function listenSpecs(config: NativeSipFrontOptions['config']): ListenSpec[] {
+  const tls = config.tls ? { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) } : undefined;
+  return config.sipListen.map((l): ListenSpec => {
+    if (l.transport === 'tls' || l.transport === 'wss') {
+      if (!tls) throw new Error(`${l.transport} listener needs PRESENCE_TLS_CERT and PRESENCE_TLS_KEY`);
+      return { transport: l.transport, host: l.host, port: l.port, ...tls };
+    }
+    return { transport: l.transport, host: l.host, port: l.port };
+  });
+}
+
+function hostPort(address: string, port: number): string {
+  return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+/**
+ * RFC 3581 and sip-behaviour.md: a UDP phone is answered at the address its packets came
+ * from when it asked (rport) or when its Via does not match that address (NAT).
+ */
+export function bindingFor(req: SipRequest, source: MessageSource): TransportBinding {
+  const binding: TransportBinding = {
+    transport: source.transport,
+    source: { address: source.address, port: source.port },
+    local: { address: source.local.address, port: source.local.port },
+    sendToSource: source.transport !== 'udp',
+  };
+  if (source.connectionId !== undefined) binding.connectionId = source.connectionId;
+  if (source.transport === 'udp') {
+    const top = req.headers.get('Via');
+    const via = top !== undefined ? parseVia(top) : undefined;
+    binding.sendToSource =
+      via === undefined ||
+      via.rport !== undefined ||
+      via.host.replace(/^\[|\]$/g, '') !== source.address ||
+      (via.port ?? 5060) !== source.port;
+  }
+  return binding;
+}
+
+/**
+ * The embedded SIP front: the Node stack's transports and transactions, with one handler
+ * per method and a final catch so that no request goes unanswered.
+ */
+export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
+  const log = o.logger;
+  const product = o.product ?? 'sip-presence-server';
+  const transports = new TransportLayer({ listen: listenSpecs(o.config), logger: log });
+  const transactions = new TransactionLayer(transports, { serverHeader: product, logger: log, ...(o.timers ? { timers: o.timers } : {}) });
+
+  const contactFor = (transport: TransportProtocol): string | undefined => {
+    const local = transports.localAddress(transport);
+    if (!local) return undefined;
+    return `<sip:presence@${hostPort(local.address, local.port)};transport=${transport}>`;
+  };
+
+  const send = (tx: ServerTransaction, source: MessageSource, r: SipReply): void => {
+    const headers: Array<[string, string]> = [...(r.headers ?? [])];
+    if (r.status >= 200 && r.status < 300 && r.toTag !== undefined) {
+      const contact = contactFor(source.transport);
+      if (contact) headers.push(['Contact', contact]);
+    }
+    void tx.respond(r.status, r.reason, headers, undefined, r.toTag !== undefined ? { toTag: r.toTag } : {});
+    r.afterSent?.();
+  };
+
+  const subscribe = (req: SipRequest, tx: ServerTransaction, source: MessageSource): void => {
+    let r: SipReply;
+    try {
+      r = o.subscriptions.subscribe(readSubscribe(req, bindingFor(req, source)));
+    } catch (err) {
+      if (!(err instanceof BadRequest)) throw err;
+      r = { status: 400, reason: `Bad Request - ${err.message}` };
+    }
+    send(tx, source, r);
+  };
+
+  const options = (_req: SipRequest, tx: ServerTransaction): void => {
+    // Load balancers and phones use OPTIONS as a keepalive (sip-behaviour.md).
+    void tx.respond(200, 'OK', [['Allow', ALLOW_HEADER], ['Accept', 'application/sdp'], ['Allow-Events', 'dialog, presence, message-summary']]);
+  };
+
+  const handlers: Record<string, (req: SipRequest, tx: ServerTransaction, source: MessageSource) => void> = {
+    SUBSCRIBE: subscribe,
+    OPTIONS: options,
+    ...o.handlers,
+  };
+
+  transactions.onRequest((req, tx, source) => {
+    const handler = handlers[req.method];
+    if (!handler) {
+      void tx.respond(405, 'Method Not Allowed', [['Allow', ALLOW_HEADER]]);
+      return;
+    }
+    try {
+      handler(req, tx, source);
+    } catch (err) {
+      log.error({ err, method: req.method, callId: req.headers.get('Call-ID'), source: hostPort(source.address, source.port) }, 'request handler failed');
+      if (!tx.answered) void tx.respond(500, 'Server Internal Error');
+    }
+  });
+
+  return {
+    async start() {
+      await transports.start();
+    },
+    async stop() {
+      transactions.stop();
+      await transports.stop();
+    },
+    listening() {
+      return o.config.sipListen.flatMap((l) => {
+        const local = transports.localAddress(l.transport);
+        return local ? [{ transport: l.transport, address: local.address, port: local.port }] : [];
+      });
+    },
+    async notify(n: NotifyRequest): Promise<NotifyOutcome> {
+      const d = n.dialog;
+      const dest = notifyDestination(d);
+      const via = transactions.viaFor(dest.transport);
+      if (via === undefined) return { kind: 'transport-error', reason: `no ${dest.transport} listener` };
+      const headers = new SipHeaders();
+      headers.append('Via', via);
+      headers.append('Max-Forwards', 70);
+      // RFC 3261 12.2.1.1: the route set, in order, as Route headers (loose routing).
+      for (const route of d.routeSet) headers.append('Route', route);
+      headers.append('From', `${d.localUri};tag=${d.localTag}`);
+      headers.append('To', `${d.remoteUri};tag=${d.remoteTag}`);
+      headers.append('Call-ID', d.callId);
+      headers.append('CSeq', `${d.localCseq} NOTIFY`);
+      const contact = contactFor(dest.transport);
+      if (contact) headers.append('Contact', contact);
+      headers.append('Event', n.event);
+      headers.append('Subscription-State', n.subscriptionState);
+      headers.append('User-Agent', product);
+      if (n.contentType) headers.append('Content-Type', n.contentType);
+      const request: SipRequest = {
+        kind: 'request',
+        method: 'NOTIFY',
+        uri: d.remoteTarget,
+        headers,
+        body: n.body !== undefined ? Buffer.from(n.body, 'utf8') : Buffer.alloc(0),
+      };
+      const result = await transactions.sendRequest(request, dest);
+      if (result.kind === 'response') return { kind: 'response', status: result.response.status };
+      return result;
+    },
+  };
+}
+

@@ -1,0 +1,123 @@
+import type { SipResponse } from './message.js';
+import type { Destination, SendResult } from './transport-types.js';
+
+/** How a client transaction ended (RFC 3261 17.1.2, 17.1.4). */
+export type ClientTransactionResult =
+  | { kind: 'response'; response: SipResponse }
+  | { kind: 'timeout' }
+  | { kind: 'transport-error'; reason: string };
+
+export type ClientTransactionState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+export interface ClientTimers {
+  t1: number;
+  t2: number;
+}
+
+/** What a client transaction needs from the layer that owns it. */
+export interface ClientTransactionHost {
+  send(dest: Destination, data: Buffer): Promise<SendResult>;
+  /** Called once when the transaction leaves Trying/Proceeding, to start Timer K or forget it. */
+  onDone(tx: ClientTransaction): void;
+  readonly timers: ClientTimers;
+}
+
+/**
+ * A non-INVITE client transaction (RFC 3261 17.1.2). One Timeout at a time serves both
+ * Timer E (retransmit, UDP only) and Timer F (give up), whichever is due first.
+ */
+export class ClientTransaction {
+  private stateValue: ClientTransactionState = 'trying';
+  private timer: NodeJS.Timeout | undefined;
+  private interval: number;
+  private nextRetransmit = Infinity;
+  private readonly deadline: number;
+  private settle: ((r: ClientTransactionResult) => void) | undefined;
+  readonly result: Promise<ClientTransactionResult>;
+  /** Bumped when Timer K is (re)armed, so stale expiries are ignored. */
+  timerGeneration = 0;
+
+  constructor(
+    readonly key: string,
+    private readonly data: Buffer,
+    readonly destination: Destination,
+    readonly reliable: boolean,
+    private readonly host: ClientTransactionHost,
+  ) {
+    const { t1 } = host.timers;
+    this.interval = t1;
+    const now = performance.now();
+    // Timer F = 64*T1 on every transport (RFC 3261 17.1.2.2).
+    this.deadline = now + 64 * t1;
+    // Timer E only on unreliable transports (RFC 3261 17.1.2.2).
+    if (!reliable) this.nextRetransmit = now + t1;
+    this.result = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  get state(): ClientTransactionState {
+    return this.stateValue;
+  }
+
+  start(): void {
+    this.arm();
+    void this.host.send(this.destination, this.data).then((r) => {
+      if (!r.ok) this.finish({ kind: 'transport-error', reason: r.reason });
+    });
+  }
+
+  /** A response matched this transaction (RFC 3261 17.1.3). */
+  onResponse(response: SipResponse): void {
+    if (this.stateValue !== 'trying' && this.stateValue !== 'proceeding') return; // absorbed in Completed
+    if (response.status < 200) {
+      // RFC 3261 17.1.2.2: in Proceeding, Timer E fires at T2 intervals.
+      this.stateValue = 'proceeding';
+      this.interval = this.host.timers.t2;
+      return;
+    }
+    this.finish({ kind: 'response', response });
+  }
+
+  /** Stops everything and resolves with `result` (used by timeouts, errors and shutdown). */
+  finish(result: ClientTransactionResult): void {
+    if (this.settle === undefined) return;
+    const settle = this.settle;
+    this.settle = undefined;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stateValue = result.kind === 'response' ? 'completed' : 'terminated';
+    settle(result);
+    this.host.onDone(this);
+  }
+
+  terminate(): void {
+    this.stateValue = 'terminated';
+    this.timerGeneration++;
+  }
+
+  private arm(): void {
+    const due = Math.min(this.deadline, this.nextRetransmit);
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(due - performance.now())));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    if (this.settle === undefined) return;
+    const now = performance.now();
+    if (now >= this.deadline - 1) {
+      // Timer F: RFC 3261 17.1.2.2 -> Terminated, report a timeout (408 equivalent) to the TU.
+      this.finish({ kind: 'timeout' });
+      return;
+    }
+    if (now >= this.nextRetransmit - 1) {
+      // Timer E: retransmit, doubling up to T2 (RFC 3261 17.1.2.2).
+      void this.host.send(this.destination, this.data).then((r) => {
+        if (!r.ok) this.finish({ kind: 'transport-error', reason: r.reason });
+      });
+      if (this.stateValue === 'trying') this.interval = Math.min(this.interval * 2, this.host.timers.t2);
+      this.nextRetransmit = now + this.interval;
+    }
+    this.arm();
+  }
+}

@@ -1,0 +1,24 @@
+import type { SipHeaders } from './headers.js';
+
+/** A parsed or to-be-sent SIP request (RFC 3261 7.1). */
+export interface SipRequest {
+  readonly kind: 'request';
+  method: string;
+  /** The Request-URI as text; parse it with parseUri() when the parts are needed. */
+  uri: string;
+  headers: SipHeaders;
+  body: Buffer;
+}
+
+/** A parsed or to-be-sent SIP response (RFC 3261 7.2). */
+export interface SipResponse {
+  readonly kind: 'response';
+  status: number;
+  reason: string;
+  headers: SipHeaders;
+  body: Buffer;
+}
+
+export type SipMessage = SipRequest | SipResponse;
+
+export const EMPTY_BODY: Buffer = Buffer.alloc(0);

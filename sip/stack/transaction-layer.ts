@@ -1,0 +1,304 @@
+import { MAGIC_COOKIE, newBranch } from './branch.js';
+import { ClientTransaction, type ClientTransactionHost, type ClientTransactionResult } from './client-transaction.js';
+import { parseCSeq } from './cseq.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import type { SipMessage, SipRequest, SipResponse } from './message.js';
+import { parseNameAddr } from './name-addr.js';
+import { buildResponse } from './response-builder.js';
+import { responseDestination } from './response-destination.js';
+import { serialize } from './serialize.js';
+import { ServerTransaction, type ServerTransactionHost } from './server-transaction.js';
+import type { MalformedMessage } from './transport-layer.js';
+import {
+  SILENT_LOGGER,
+  isReliable,
+  type Destination,
+  type LocalAddress,
+  type MessageSource,
+  type SendResult,
+  type StackLogger,
+  type TransportProtocol,
+} from './transport-types.js';
+import { errorReason } from './transports/transport.js';
+import { parseVia, type Via } from './via.js';
+
+/** RFC 3261 17.1.1.1 timer base values, in milliseconds. Tests shrink T1. */
+export interface TransactionTimers {
+  /** RTT estimate, default 500. */
+  t1: number;
+  /** Maximum retransmit interval for non-INVITE requests, default 4000. */
+  t2: number;
+  /** Maximum time a message stays in the network, default 5000. */
+  t4: number;
+}
+
+/** The part of TransportLayer the transaction layer uses, so tests can substitute a fake. */
+export interface TransactionTransport {
+  on(event: 'message', listener: (message: SipMessage, source: MessageSource) => void): unknown;
+  on(event: 'malformed', listener: (malformed: MalformedMessage, source: MessageSource) => void): unknown;
+  off(event: 'message', listener: (message: SipMessage, source: MessageSource) => void): unknown;
+  off(event: 'malformed', listener: (malformed: MalformedMessage, source: MessageSource) => void): unknown;
+  send(dest: Destination, message: SipMessage | Buffer): Promise<SendResult>;
+  localAddress(transport: TransportProtocol): LocalAddress | undefined;
+}
+
+/** Called once per new request (never for retransmissions, never for ACK). */
+export type RequestHandler = (request: SipRequest, tx: ServerTransaction, source: MessageSource) => void | Promise<void>;
+
+export interface TransactionLayerOptions {
+  timers?: Partial<TransactionTimers>;
+  /** Value of the Server header on every response, e.g. "presence-server/0.1". */
+  serverHeader?: string;
+  logger?: StackLogger;
+}
+
+/**
+ * Non-INVITE transactions (RFC 3261 17) between the transport layer and the application.
+ * Server side: dedupes retransmissions and builds responses. Client side: sendRequest()
+ * retransmits over UDP and resolves with the final response, a timeout or a transport error.
+ * INVITE is passed up like any request (the application answers 405); ACK is dropped.
+ */
+export class TransactionLayer {
+  readonly timers: TransactionTimers;
+  private readonly log: StackLogger;
+  private readonly serverHeader: string | undefined;
+  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly clients = new Map<string, ClientTransaction>();
+  private handler: RequestHandler | undefined;
+  /** Guard for unanswered transactions and Timer J share one fixed delay, 64*T1. */
+  private readonly serverTimers: DeadlineQueue<{ tx: ServerTransaction; generation: number }>;
+  private readonly timerK: DeadlineQueue<{ tx: ClientTransaction; generation: number }>;
+  private readonly serverHost: ServerTransactionHost;
+  private readonly clientHost: ClientTransactionHost;
+  private readonly onMessage = (m: SipMessage, s: MessageSource): void => this.receive(m, s);
+  private readonly onMalformed = (m: MalformedMessage, s: MessageSource): void => this.answerMalformed(m, s);
+
+  constructor(
+    private readonly transport: TransactionTransport,
+    opts: TransactionLayerOptions = {},
+  ) {
+    this.timers = { t1: 500, t2: 4000, t4: 5000, ...opts.timers };
+    this.log = opts.logger ?? SILENT_LOGGER;
+    this.serverHeader = opts.serverHeader;
+    this.serverTimers = new DeadlineQueue(64 * this.timers.t1, ({ tx, generation }) => {
+      if (tx.timerGeneration !== generation) return;
+      if (!tx.answered) this.log.warn({ key: tx.key }, 'request never answered; transaction dropped');
+      this.forgetServer(tx);
+    });
+    this.timerK = new DeadlineQueue(this.timers.t4, ({ tx, generation }) => {
+      if (tx.timerGeneration === generation) this.forgetClient(tx);
+    });
+    const send = (dest: Destination, data: Buffer): Promise<SendResult> => this.transport.send(dest, data);
+    this.serverHost = {
+      send,
+      serverHeader: this.serverHeader,
+      log: this.log,
+      onFinal: (tx) => {
+        // Timer J: 64*T1 on UDP to absorb retransmissions, zero on reliable transports (17.2.2).
+        if (isReliable(tx.source.transport)) this.forgetServer(tx);
+        else this.serverTimers.add({ tx, generation: ++tx.timerGeneration });
+      },
+    };
+    this.clientHost = {
+      send,
+      timers: this.timers,
+      onDone: (tx) => {
+        // Timer K: T4 on UDP to absorb response retransmissions, zero on reliable (17.1.2.2).
+        if (tx.state === 'completed' && !tx.reliable) this.timerK.add({ tx, generation: ++tx.timerGeneration });
+        else this.forgetClient(tx);
+      },
+    };
+    transport.on('message', this.onMessage);
+    transport.on('malformed', this.onMalformed);
+  }
+
+  /** Sets the application's request handler. */
+  onRequest(handler: RequestHandler): void {
+    this.handler = handler;
+  }
+
+  /** A fresh RFC 3261 branch (z9hG4bK + 128 random bits). */
+  newBranch(): string {
+    return newBranch();
+  }
+
+  /**
+   * A Via value for an outgoing request on `transport` with a fresh branch and rport
+   * (RFC 3581 3), from the transport's local/advertised address. Undefined if that
+   * transport is not configured.
+   */
+  viaFor(transport: TransportProtocol, branch: string = newBranch()): string | undefined {
+    const local = this.transport.localAddress(transport);
+    if (local === undefined) return undefined;
+    const host = local.address.includes(':') ? `[${local.address}]` : local.address;
+    return `SIP/2.0/${transport.toUpperCase()} ${host}:${local.port};branch=${branch};rport`;
+  }
+
+  /**
+   * Sends a request in a new client transaction. The request must carry a top Via with a
+   * z9hG4bK branch (see viaFor()); that is a programming error and throws synchronously.
+   * The promise never rejects.
+   */
+  sendRequest(request: SipRequest, dest: Destination): Promise<ClientTransactionResult> {
+    const top = request.headers.get('via');
+    const via = top === undefined ? undefined : parseVia(top);
+    if (via?.branch === undefined || !via.branch.startsWith(MAGIC_COOKIE)) {
+      throw new TypeError('sendRequest: the top Via needs a branch starting with z9hG4bK');
+    }
+    if (request.method === 'INVITE' || request.method === 'ACK') {
+      throw new TypeError('sendRequest: INVITE/ACK client transactions are not supported');
+    }
+    const key = `${via.branch}|${request.method}`;
+    if (this.clients.has(key)) {
+      return Promise.resolve({ kind: 'transport-error', reason: 'a transaction with this branch is already running' });
+    }
+    let data: Buffer;
+    try {
+      data = serialize(request);
+    } catch (err) {
+      return Promise.resolve({ kind: 'transport-error', reason: `cannot serialize request: ${errorReason(err)}` });
+    }
+    const tx = new ClientTransaction(key, data, dest, isReliable(dest.transport), this.clientHost);
+    this.clients.set(key, tx);
+    tx.start();
+    return tx.result;
+  }
+
+  /** Live transaction counts, for metrics and tests. */
+  get stats(): { server: number; client: number } {
+    return { server: this.servers.size, client: this.clients.size };
+  }
+
+  /** Stops all timers, fails pending client transactions, forgets everything, detaches. */
+  stop(): void {
+    this.transport.off('message', this.onMessage);
+    this.transport.off('malformed', this.onMalformed);
+    for (const tx of [...this.clients.values()]) tx.finish({ kind: 'transport-error', reason: 'stack stopped' });
+    for (const tx of this.servers.values()) tx.terminate();
+    this.servers.clear();
+    this.clients.clear();
+    this.serverTimers.clear();
+    this.timerK.clear();
+  }
+
+  private receive(message: SipMessage, source: MessageSource): void {
+    if (message.kind === 'response') this.receiveResponse(message);
+    else this.receiveRequest(message, source);
+  }
+
+  private receiveResponse(response: SipResponse): void {
+    // RFC 3261 17.1.3: match on the top Via branch and the CSeq method.
+    const top = response.headers.get('via');
+    const cseq = response.headers.get('cseq');
+    if (top === undefined || cseq === undefined) return;
+    let key: string;
+    try {
+      const branch = parseVia(top).branch;
+      if (branch === undefined) return;
+      key = `${branch}|${parseCSeq(cseq).method}`;
+    } catch {
+      return;
+    }
+    const tx = this.clients.get(key);
+    // RFC 3261 18.1.2: a response matching no transaction is discarded.
+    if (tx === undefined) {
+      this.log.debug({ key, status: response.status }, 'stray response dropped');
+      return;
+    }
+    tx.onResponse(response);
+  }
+
+  private receiveRequest(request: SipRequest, source: MessageSource): void {
+    // This server never sends 2xx to INVITE, so an ACK only acknowledges a non-2xx final
+    // and needs no answer (RFC 3261 17.1.1.3, 17.2.1).
+    if (request.method === 'ACK') return;
+    let via: Via;
+    try {
+      via = parseVia(request.headers.get('via') ?? '');
+    } catch {
+      return; // The parser validated the top Via; unreachable in practice.
+    }
+    const key = serverKey(request, via);
+    const existing = this.servers.get(key);
+    if (existing !== undefined) {
+      existing.onRetransmission();
+      return;
+    }
+    const tx = new ServerTransaction(key, request, source, responseDestination(via, source), this.serverHost);
+    this.servers.set(key, tx);
+    this.serverTimers.add({ tx, generation: tx.timerGeneration });
+    const handler = this.handler;
+    if (handler === undefined) {
+      void tx.respond(503, 'Service Unavailable');
+      return;
+    }
+    try {
+      const pending = handler(request, tx, source);
+      if (pending instanceof Promise) pending.catch((err: unknown) => this.handlerFailed(tx, err));
+    } catch (err) {
+      this.handlerFailed(tx, err);
+    }
+  }
+
+  private handlerFailed(tx: ServerTransaction, err: unknown): void {
+    this.log.error({ key: tx.key, err: errorReason(err) }, 'request handler failed');
+    // A final error handler, so no request goes unanswered.
+    if (!tx.answered) void tx.respond(500, 'Server Internal Error');
+  }
+
+  /**
+   * Answers a request that could not be parsed with 400 (or 505) and a reason naming the
+   * problem. Needs at least a Via to build a response; never answers a response or an ACK.
+   */
+  private answerMalformed(m: MalformedMessage, source: MessageSource): void {
+    const req = m.request;
+    if (req === undefined || req.method === 'ACK' || !req.headers.has('via')) {
+      this.log.debug({ source, error: m.error }, 'unanswerable malformed message dropped');
+      return;
+    }
+    const reason = m.status === 505 ? 'Version Not Supported' : `Bad Request - ${m.error}`.slice(0, 200);
+    const response = buildResponse(req, m.status, reason, undefined, undefined, { server: this.serverHeader });
+    // The Via may be the broken part, so answer where the bytes came from: on the same
+    // connection, or to the datagram's source (as RFC 3581 would).
+    const dest: Destination = {
+      transport: source.transport,
+      address: source.address,
+      port: source.port,
+      connectionId: source.connectionId,
+    };
+    void this.transport.send(dest, response).then((r) => {
+      if (!r.ok) this.log.debug({ reason: r.reason }, 'could not send 400');
+    });
+  }
+
+  private forgetServer(tx: ServerTransaction): void {
+    tx.terminate();
+    if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
+  }
+
+  private forgetClient(tx: ClientTransaction): void {
+    tx.terminate();
+    if (this.clients.get(tx.key) === tx) this.clients.delete(tx.key);
+  }
+}
+
+/**
+ * RFC 3261 17.2.3: with a z9hG4bK branch the key is branch + sent-by + method; otherwise
+ * (RFC 2543 peers) Request-URI, tags, Call-ID, CSeq and the top Via identify it.
+ */
+function serverKey(request: SipRequest, via: Via): string {
+  const sentBy = `${via.host}:${via.port ?? ''}`;
+  if (via.branch !== undefined && via.branch.startsWith(MAGIC_COOKIE)) {
+    return `${via.branch}|${sentBy}|${request.method}`;
+  }
+  const h = request.headers;
+  let fromTag = '';
+  let toTag = '';
+  try {
+    fromTag = parseNameAddr(h.get('from') ?? '', 'From').tag ?? '';
+    toTag = parseNameAddr(h.get('to') ?? '', 'To').tag ?? '';
+  } catch {
+    // Validated by the parser already.
+  }
+  return `2543|${request.uri}|${fromTag}|${toTag}|${h.get('call-id') ?? ''}|${h.get('cseq') ?? ''}|${sentBy}|${via.branch ?? ''}|${request.method}`;
+}

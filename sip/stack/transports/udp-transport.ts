@@ -1,0 +1,89 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Destination, LocalAddress, SendResult, StackLogger } from '../transport-types.js';
+import { errorReason, normalizeAddress, type Transport, type TransportSink } from './transport.js';
+
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP). */
+const MAX_DATAGRAM = 65507;
+
+/** SIP over UDP (RFC 3261 18): one datagram, one message. */
+export class UdpTransport implements Transport {
+  readonly protocol = 'udp' as const;
+  private socket: dgram.Socket | undefined;
+  private bound: LocalAddress = { address: '', port: 0 };
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly sink: TransportSink,
+    private readonly log: StackLogger,
+  ) {}
+
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // A fan-out sends thousands of NOTIFYs at once and their 200s come back in a burst; the
+      // kernel's default 208 KiB buffer holds only ~90 small datagrams and drops the rest,
+      // which then cost a 500 ms retransmission each. Ask for 4 MiB (capped by
+      // net.core.rmem_max / wmem_max; raise those with sysctl for bigger bursts).
+      const socket = dgram.createSocket({
+        type: net.isIPv6(this.host) ? 'udp6' : 'udp4',
+        recvBufferSize: UDP_BUFFER_BYTES,
+        sendBufferSize: UDP_BUFFER_BYTES,
+      });
+      const onStartError = (err: Error): void => {
+        socket.close();
+        reject(new Error(`cannot listen on udp ${this.host}:${this.port}: ${errorReason(err)}`));
+      };
+      socket.once('error', onStartError);
+      socket.bind(this.port, this.host, () => {
+        socket.off('error', onStartError);
+        socket.on('error', (err) => this.log.error({ err, transport: 'udp' }, 'udp socket error'));
+        const a = socket.address();
+        this.bound = { address: a.address, port: a.port };
+        this.socket = socket;
+        socket.on('message', (msg, rinfo) => {
+          this.sink.onData(
+            msg,
+            { transport: 'udp', address: normalizeAddress(rinfo.address), port: rinfo.port, local: this.bound },
+            false,
+          );
+        });
+        resolve();
+      });
+    });
+  }
+
+  stop(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket === undefined) return Promise.resolve();
+    return new Promise((resolve) => socket.close(() => resolve()));
+  }
+
+  send(dest: Destination, data: Buffer): Promise<SendResult> {
+    const socket = this.socket;
+    if (socket === undefined) return Promise.resolve({ ok: false, reason: 'udp transport not running' });
+    if (data.length > MAX_DATAGRAM) return Promise.resolve({ ok: false, reason: 'message too large for UDP' });
+    const address = dest.address.startsWith('[') ? dest.address.slice(1, -1) : dest.address;
+    return new Promise((resolve) => {
+      try {
+        socket.send(data, dest.port, address, (err) => {
+          resolve(err ? { ok: false, reason: errorReason(err) } : { ok: true });
+        });
+      } catch (err) {
+        // dgram throws synchronously for a bad port or a closed socket.
+        resolve({ ok: false, reason: errorReason(err) });
+      }
+    });
+  }
+
+  localAddress(): LocalAddress {
+    return this.bound;
+  }
+
+  hasConnection(): boolean {
+    return false;
+  }
+}

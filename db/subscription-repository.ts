@@ -1,0 +1,212 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { SubscriptionStore } from '../src/ports/subscription-store.js';
+import { splitPresentity } from '../src/presentity.js';
+import type { Subscription } from '../src/subscription.js';
+import type { SipTransport } from '../src/transport-binding.js';
+import { writeRunner, type GroupCommit, type WriteRunner } from './group-commit.js';
+
+/** One `subscriptions` row; keys are the column names, so it binds as named parameters too. */
+interface SubscriptionRow {
+  id: string;
+  call_id: string;
+  local_tag: string;
+  remote_tag: string;
+  local_uri: string;
+  remote_uri: string;
+  remote_target: string;
+  route_set: string;
+  local_cseq: number;
+  remote_cseq: number;
+  transport: SipTransport;
+  source_address: string;
+  source_port: number;
+  local_address: string | null;
+  local_port: number | null;
+  connection_id: string | null;
+  send_to_source: 0 | 1;
+  event: string;
+  event_id: string | null;
+  presentity: string;
+  realm: string;
+  watcher: string;
+  expires: number;
+  expires_at: number;
+  version: number;
+  user_agent: string | null;
+  created_at: number;
+  last_subscribe_at: number;
+  notify_count: number;
+  last_reply: number;
+  last_body: string | null;
+  failures: number;
+}
+
+type ProgressRow = Pick<SubscriptionRow, 'id' | 'local_cseq' | 'version' | 'notify_count' | 'last_reply' | 'last_body' | 'failures'>;
+
+const COLUMNS: readonly (keyof SubscriptionRow)[] = [
+  'id', 'call_id', 'local_tag', 'remote_tag', 'local_uri', 'remote_uri', 'remote_target', 'route_set',
+  'local_cseq', 'remote_cseq', 'transport', 'source_address', 'source_port', 'local_address', 'local_port',
+  'connection_id', 'send_to_source', 'event', 'event_id', 'presentity', 'realm', 'watcher', 'expires',
+  'expires_at', 'version', 'user_agent', 'created_at', 'last_subscribe_at', 'notify_count', 'last_reply',
+  'last_body', 'failures',
+];
+
+// Built from the constant column list above, never from input; every value is bound.
+const UPSERT_SQL =
+  `INSERT INTO subscriptions (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}) ` +
+  `ON CONFLICT (id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`;
+
+/** SubscriptionStore on SQLite: every write is committed when the call returns. */
+export class SqliteSubscriptionStore implements SubscriptionStore {
+  private readonly selectAll: Statement<[], SubscriptionRow>;
+  private readonly upsert: Statement<[SubscriptionRow], void>;
+  private readonly updateProgress: Statement<[ProgressRow], void>;
+  private readonly deleteById: Statement<[string], void>;
+  private readonly deleteExpired: Statement<[number], void>;
+  private readonly saveProgressBatch: (rows: readonly ProgressRow[]) => void;
+
+  private readonly write: WriteRunner;
+
+  /** With a GroupCommit, writes are queued on it; without, each commits when the call returns. */
+  constructor(db: Database, commit?: GroupCommit) {
+    this.write = writeRunner(commit);
+    this.selectAll = db.prepare<[], SubscriptionRow>(`SELECT ${COLUMNS.join(', ')} FROM subscriptions`);
+    this.upsert = db.prepare<[SubscriptionRow], void>(UPSERT_SQL);
+    this.updateProgress = db.prepare<[ProgressRow], void>(
+      'UPDATE subscriptions SET local_cseq = @local_cseq, version = @version, notify_count = @notify_count, ' +
+        'last_reply = @last_reply, last_body = @last_body, failures = @failures WHERE id = @id',
+    );
+    this.deleteById = db.prepare<[string], void>('DELETE FROM subscriptions WHERE id = ?');
+    this.deleteExpired = db.prepare<[number], void>('DELETE FROM subscriptions WHERE expires_at < ?');
+    const batch = db.transaction((rows: readonly ProgressRow[]) => {
+      for (const row of rows) this.updateProgress.run(row);
+    });
+    // IMMEDIATE takes the write lock up front, so busy_timeout applies if the admin CLI is
+    // writing; a DEFERRED transaction could fail with SQLITE_BUSY when upgrading its lock.
+    this.saveProgressBatch = (rows) => (db.inTransaction ? batch(rows) : batch.immediate(rows));
+  }
+
+  loadAll(): Subscription[] {
+    return this.selectAll.all().map(toSubscription);
+  }
+
+  save(subscription: Subscription): void {
+    const row = toRow(subscription);
+    this.write(() => this.upsert.run(row));
+  }
+
+  saveProgress(subscriptions: readonly Subscription[]): void {
+    if (subscriptions.length === 0) return;
+    // Rows are taken now: the subscriptions keep changing before a queued write runs.
+    const rows = subscriptions.map(progressRow);
+    this.write(() => this.saveProgressBatch(rows));
+  }
+
+  remove(id: string): void {
+    this.write(() => this.deleteById.run(id));
+  }
+
+  removeExpired(now: number): number {
+    return this.deleteExpired.run(now).changes;
+  }
+}
+
+function progressRow(s: Subscription): ProgressRow {
+  return {
+    id: s.id,
+    local_cseq: s.dialog.localCseq,
+    version: s.version,
+    notify_count: s.notifyCount,
+    last_reply: s.lastReply,
+    last_body: s.lastBody ?? null,
+    failures: s.failures,
+  };
+}
+
+function toRow(s: Subscription): SubscriptionRow {
+  const { dialog } = s;
+  const { binding } = dialog;
+  return {
+    id: s.id,
+    call_id: dialog.callId,
+    local_tag: dialog.localTag,
+    remote_tag: dialog.remoteTag,
+    local_uri: dialog.localUri,
+    remote_uri: dialog.remoteUri,
+    remote_target: dialog.remoteTarget,
+    route_set: JSON.stringify(dialog.routeSet),
+    local_cseq: dialog.localCseq,
+    remote_cseq: dialog.remoteCseq,
+    transport: binding.transport,
+    source_address: binding.source.address,
+    source_port: binding.source.port,
+    local_address: binding.local?.address ?? null,
+    local_port: binding.local?.port ?? null,
+    connection_id: binding.connectionId ?? null,
+    send_to_source: binding.sendToSource ? 1 : 0,
+    event: s.event,
+    event_id: s.eventId ?? null,
+    presentity: s.presentity,
+    realm: splitPresentity(s.presentity).realm,
+    watcher: s.watcher,
+    expires: s.expires,
+    expires_at: s.expiresAt,
+    version: s.version,
+    user_agent: s.userAgent ?? null,
+    created_at: s.createdAt,
+    last_subscribe_at: s.lastSubscribeAt,
+    notify_count: s.notifyCount,
+    last_reply: s.lastReply,
+    last_body: s.lastBody ?? null,
+    failures: s.failures,
+  };
+}
+
+function toSubscription(row: SubscriptionRow): Subscription {
+  const subscription: Subscription = {
+    id: row.id,
+    dialog: {
+      callId: row.call_id,
+      localTag: row.local_tag,
+      remoteTag: row.remote_tag,
+      localUri: row.local_uri,
+      remoteUri: row.remote_uri,
+      remoteTarget: row.remote_target,
+      routeSet: parseRouteSet(row.route_set, row.id),
+      localCseq: row.local_cseq,
+      remoteCseq: row.remote_cseq,
+      binding: {
+        transport: row.transport,
+        source: { address: row.source_address, port: row.source_port },
+        sendToSource: row.send_to_source === 1,
+      },
+    },
+    event: row.event,
+    presentity: row.presentity,
+    watcher: row.watcher,
+    expires: row.expires,
+    expiresAt: row.expires_at,
+    version: row.version,
+    createdAt: row.created_at,
+    lastSubscribeAt: row.last_subscribe_at,
+    notifyCount: row.notify_count,
+    lastReply: row.last_reply,
+    failures: row.failures,
+  };
+  // Absent optionals stay absent rather than present-and-undefined.
+  const { binding } = subscription.dialog;
+  if (row.local_address !== null && row.local_port !== null) binding.local = { address: row.local_address, port: row.local_port };
+  if (row.connection_id !== null) binding.connectionId = row.connection_id;
+  if (row.event_id !== null) subscription.eventId = row.event_id;
+  if (row.user_agent !== null) subscription.userAgent = row.user_agent;
+  if (row.last_body !== null) subscription.lastBody = row.last_body;
+  return subscription;
+}
+
+function parseRouteSet(text: string, id: string): string[] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed) || !parsed.every((r): r is string => typeof r === 'string')) {
+    throw new Error(`subscription ${JSON.stringify(id)}: route_set is not a JSON array of strings`);
+  }
+  return parsed;
+}

@@ -1,0 +1,207 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Database } from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeDatabase, openDatabase } from '../../db/open.js';
+import { SqliteSubscriptionStore } from '../../db/subscription-repository.js';
+import type { Subscription } from '../../src/subscription.js';
+
+function fullSubscription(id: string, overrides: Partial<Subscription> = {}): Subscription {
+  return {
+    id,
+    dialog: {
+      callId: `call-${id}@10.0.0.7`,
+      localTag: 'srv-tag-1',
+      remoteTag: 'phone-tag-9',
+      localUri: '<sip:1001@acme.example.com>',
+      remoteUri: '"Desk" <sip:1002@acme.example.com>',
+      remoteTarget: 'sip:1002@192.0.2.10:5062;transport=tcp',
+      routeSet: ['<sip:edge2.example.com;lr>', '<sip:edge1.example.com;lr>', '<sip:core.example.com;lr>'],
+      localCseq: 17,
+      remoteCseq: 4,
+      binding: {
+        transport: 'tcp',
+        source: { address: '192.0.2.10', port: 40312 },
+        local: { address: '198.51.100.1', port: 5060 },
+        connectionId: 'tcp-42',
+        sendToSource: true,
+      },
+    },
+    event: 'dialog',
+    eventId: 'blf-7',
+    presentity: '1001@acme.example.com',
+    watcher: '1002@acme.example.com',
+    expires: 3600,
+    expiresAt: 1_700_003_600_000,
+    version: 5,
+    userAgent: 'Yealink SIP-T46U 108.86.0.20',
+    createdAt: 1_700_000_000_000,
+    lastSubscribeAt: 1_700_000_000_500,
+    notifyCount: 5,
+    lastReply: 200,
+    lastBody: '<?xml version="1.0"?>\n<dialog-info version="4" state="full" entity="sip:1001@acme.example.com"/>',
+    failures: 1,
+    ...overrides,
+  };
+}
+
+/** A UDP subscription with every optional field left out. */
+function minimalSubscription(id: string): Subscription {
+  return {
+    id,
+    dialog: {
+      callId: `min-${id}`,
+      localTag: 'a',
+      remoteTag: 'b',
+      localUri: '<sip:2000@beta.example.org>',
+      remoteUri: '<sip:2001@beta.example.org>',
+      remoteTarget: 'sip:2001@203.0.113.5',
+      routeSet: [],
+      localCseq: 1,
+      remoteCseq: 1,
+      binding: { transport: 'udp', source: { address: '203.0.113.5', port: 5060 }, sendToSource: false },
+    },
+    event: 'message-summary',
+    presentity: '2000@beta.example.org',
+    watcher: '2001@beta.example.org',
+    expires: 600,
+    expiresAt: 2_000,
+    version: 0,
+    createdAt: 1_000,
+    lastSubscribeAt: 1_000,
+    notifyCount: 0,
+    lastReply: 0,
+    failures: 0,
+  };
+}
+
+describe('SqliteSubscriptionStore', () => {
+  let dir: string;
+  let file: string;
+  let db: Database;
+  let store: SqliteSubscriptionStore;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'presence-subs-'));
+    file = path.join(dir, 'presence.db');
+    db = openDatabase(file);
+    store = new SqliteSubscriptionStore(db);
+  });
+
+  afterEach(() => {
+    closeDatabase(db);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function reopen(): SqliteSubscriptionStore {
+    closeDatabase(db);
+    db = openDatabase(file);
+    store = new SqliteSubscriptionStore(db);
+    return store;
+  }
+
+  it('gives back every field of a subscription after the file is reopened', () => {
+    const sub = fullSubscription('s1');
+    store.save(sub);
+    const [loaded] = reopen().loadAll();
+    expect(loaded).toStrictEqual(sub);
+    expect(loaded.dialog.routeSet).toEqual(['<sip:edge2.example.com;lr>', '<sip:edge1.example.com;lr>', '<sip:core.example.com;lr>']);
+    expect(loaded.dialog.binding.sendToSource).toBe(true);
+  });
+
+  it('leaves absent optional fields absent and keeps false booleans false', () => {
+    const sub = minimalSubscription('m1');
+    store.save(sub);
+    const [loaded] = reopen().loadAll();
+    expect(loaded).toStrictEqual(sub);
+    for (const key of ['eventId', 'userAgent', 'lastBody'] as const) expect(key in loaded).toBe(false);
+    expect('local' in loaded.dialog.binding).toBe(false);
+    expect('connectionId' in loaded.dialog.binding).toBe(false);
+    expect(loaded.dialog.binding.sendToSource).toBe(false);
+    expect(loaded.dialog.routeSet).toEqual([]);
+  });
+
+  it('replaces the whole row when a subscription is saved again', () => {
+    store.save(fullSubscription('s1'));
+    const refreshed = minimalSubscription('s1');
+    store.save(refreshed);
+    expect(store.loadAll()).toStrictEqual([refreshed]);
+  });
+
+  it('stores the realm of the presentity so an account can list its subscriptions', () => {
+    store.save(fullSubscription('s1'));
+    store.save(fullSubscription('s2', { presentity: '*97@acme.example.com' }));
+    store.save(minimalSubscription('m1'));
+    const ids = db
+      .prepare<[string], { id: string }>('SELECT id FROM subscriptions WHERE realm = ? ORDER BY id')
+      .all('acme.example.com')
+      .map((r) => r.id);
+    expect(ids).toEqual(['s1', 's2']);
+  });
+
+  it('records the NOTIFY progress of many subscriptions in one batch', () => {
+    const subs = Array.from({ length: 50 }, (_, i) => fullSubscription(`s${i}`));
+    for (const s of subs) store.save(s);
+    const progressed = subs.map((s, i) => ({
+      ...s,
+      dialog: { ...s.dialog, localCseq: s.dialog.localCseq + 1, remoteCseq: 999 },
+      version: s.version + 1,
+      notifyCount: s.notifyCount + 1,
+      lastReply: i % 2 === 0 ? 200 : 408,
+      lastBody: i % 3 === 0 ? undefined : `<body ${i}/>`,
+      failures: i % 2 === 0 ? 0 : s.failures + 1,
+      expiresAt: 1,
+    }));
+    store.saveProgress(progressed);
+
+    const byId = new Map(reopen().loadAll().map((s) => [s.id, s]));
+    progressed.forEach((p, i) => {
+      const loaded = byId.get(p.id);
+      expect(loaded).toBeDefined();
+      // Only the progress columns change; the rest keeps what save() wrote.
+      const expected: Subscription = {
+        ...subs[i],
+        dialog: { ...subs[i].dialog, localCseq: p.dialog.localCseq },
+        version: p.version,
+        notifyCount: p.notifyCount,
+        lastReply: p.lastReply,
+        lastBody: p.lastBody,
+        failures: p.failures,
+      };
+      if (p.lastBody === undefined) delete expected.lastBody;
+      expect(loaded).toStrictEqual(expected);
+    });
+  });
+
+  it('commits a progress batch as a whole or not at all', () => {
+    store.save(fullSubscription('s1'));
+    const good = { ...fullSubscription('s1'), version: 99 };
+    // A NaN CSeq cannot go into a STRICT INTEGER column: the batch fails after the first row.
+    const bad = fullSubscription('s2', { dialog: { ...fullSubscription('s2').dialog, localCseq: Number.NaN } });
+    store.save(fullSubscription('s2'));
+    expect(() => store.saveProgress([good, bad])).toThrow();
+    expect(store.loadAll().find((s) => s.id === 's1')?.version).toBe(5);
+  });
+
+  it('accepts an empty progress batch', () => {
+    expect(() => store.saveProgress([])).not.toThrow();
+  });
+
+  it('removes one subscription by id', () => {
+    store.save(fullSubscription('s1'));
+    store.save(fullSubscription('s2'));
+    store.remove('s1');
+    store.remove('no-such-id');
+    expect(store.loadAll().map((s) => s.id)).toEqual(['s2']);
+  });
+
+  it('removes only the subscriptions that expired before now and says how many', () => {
+    store.save(fullSubscription('old', { expiresAt: 1_000 }));
+    store.save(fullSubscription('edge', { expiresAt: 2_000 }));
+    store.save(fullSubscription('live', { expiresAt: 3_000 }));
+    expect(store.removeExpired(2_000)).toBe(1);
+    expect(store.loadAll().map((s) => s.id).sort()).toEqual(['edge', 'live']);
+    expect(store.removeExpired(2_000)).toBe(0);
+  });
+});

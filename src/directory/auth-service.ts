@@ -19,6 +19,8 @@ export interface AuthServiceOptions {
   tokenTtl: number;
 }
 
+const UNKNOWN_ACCOUNT_SALT = '0'.repeat(32);
+
 /** What a valid token grants. */
 export interface AuthGrant {
   account: Account;
@@ -56,8 +58,9 @@ export class AuthService {
   async authenticateUser(credentials: string, selector: AccountSelector): Promise<IssuedToken | undefined> {
     if (!isUserCredentials(credentials.toLowerCase())) return undefined;
     const account = this.accountFor(selector);
+    // Hash even for an unknown account, so the answer's timing does not tell which accounts exist.
+    const hash = await credentialsHash(account?.id ?? UNKNOWN_ACCOUNT_SALT, credentials);
     if (!account) return undefined;
-    const hash = await credentialsHash(account.id, credentials);
     const user = this.o.store.findUserByCredentialsHash(account.id, hash);
     if (!user?.credentialsHash || !digestsEqual(user.credentialsHash, hash)) return undefined;
     return this.issue(account, 'user', user.id);

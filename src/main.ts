@@ -6,12 +6,19 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
+import { buildApp } from '../api/app.js';
+import { startHttpServer } from '../api/server.js';
+import { SqliteDirectoryRepository } from '../db/directory-repository.js';
+import { GroupCommit } from '../db/group-commit.js';
 import { closeDatabase, openDatabase } from '../db/open.js';
 import { SqliteStateStore } from '../db/state-repository.js';
 import { SqliteSubscriptionStore } from '../db/subscription-repository.js';
 import { createNativeSipFront } from '../sip/native/native-sip-front.js';
+import { executeAdmin } from './admin-command.js';
 import { argvToEnv, loadConfig, type Config } from './config.js';
 import { ConfigError } from './config-error.js';
+import { AuthService } from './directory/auth-service.js';
+import { DirectoryService } from './directory/directory-service.js';
 import { EventPackageRegistry } from './event-package-registry.js';
 import { NotifyScheduler } from './notify-scheduler.js';
 import { dialogPackage } from './packages/dialog-package.js';
@@ -29,7 +36,10 @@ export interface RunningServer {
   config: Config;
   presence: PresenceService;
   subscriptions: SubscriptionService;
+  directory: DirectoryService;
   sip: SipFront;
+  /** Where the REST API listens (port 0 in the config becomes the real port). */
+  http: { host: string; port: number };
   logger: Logger;
   /**
    * Stops taking requests, lets queued NOTIFYs finish (or, with `deactivate`, ends every
@@ -38,8 +48,11 @@ export interface RunningServer {
   stop(opts?: { deactivate?: boolean }): Promise<void>;
 }
 
+/** How long a stop waits for answers to NOTIFYs already sent. */
+const STOP_GRACE_MS = 5000;
+
 export interface StartOptions {
-  logger?: Logger;
+  logger?: pino.Logger;
   clock?: Clock;
 }
 
@@ -56,7 +69,7 @@ export const SERVER_VERSION: string = (() => {
   return '0.0.0';
 })();
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+export function createLogger(config: Pick<Config, 'logLevel'>): pino.Logger {
   return pino({
     level: config.logLevel,
     base: { service: 'presence' },
@@ -68,8 +81,9 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   const logger = opts.logger ?? createLogger(config);
   const clock = opts.clock ?? systemClock;
   const db = openDatabase(config.dbPath);
-  const subscriptionStore = new SqliteSubscriptionStore(db);
-  const stateStore = new SqliteStateStore(db);
+  const commit = new GroupCommit(db, logger.child({ component: 'db' }));
+  const subscriptionStore = new SqliteSubscriptionStore(db, commit);
+  const stateStore = new SqliteStateStore(db, commit);
 
   const registry = new EventPackageRegistry().register(dialogPackage).register(presencePackage).register(messageSummaryPackage);
   const states = new PresentityStates(stateStore, clock);
@@ -101,33 +115,57 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   states.restore();
   subscriptions.restore();
 
-  front = createNativeSipFront({ config, subscriptions, logger: logger.child({ component: 'sip' }) });
+  const directoryRepo = new SqliteDirectoryRepository(db);
+  const directory = new DirectoryService({ store: directoryRepo, tokens: directoryRepo, clock });
+  const auth = new AuthService({ store: directoryRepo, tokens: directoryRepo, clock, tokenTtl: config.tokenTtl });
+
+  front = createNativeSipFront({
+    config,
+    subscriptions,
+    logger: logger.child({ component: 'sip' }),
+    gate: (send) => commit.afterCommit(send),
+  });
   try {
     await front.start();
   } catch (err) {
     subscriptions.stopTimers();
+    commit.close();
     closeDatabase(db);
     throw err;
   }
   const sip = front;
-  logger.info({ sip: sip.listening(), db: config.dbPath, backend: config.sipBackend }, 'presence server listening');
+  const app = buildApp({ presence, directory, auth, config, logger: logger.child({ component: 'http' }), clock, version: SERVER_VERSION });
+  let http: Awaited<ReturnType<typeof startHttpServer>>;
+  try {
+    http = await startHttpServer(app, config.httpListen);
+  } catch (err) {
+    await sip.stop();
+    subscriptions.stopTimers();
+    commit.close();
+    closeDatabase(db);
+    throw err;
+  }
+  logger.info({ sip: sip.listening(), http: http.address, db: config.dbPath, backend: config.sipBackend }, 'presence server listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (stopOpts: { deactivate?: boolean } = {}): Promise<void> => {
     stopping ??= (async () => {
       const deactivate = stopOpts.deactivate ?? config.deactivateOnStop;
+      await http.close();
       subscriptions.stopTimers();
       if (deactivate) await subscriptions.terminateAll('deactivated');
-      // Let NOTIFYs already on their way get their answers (bounded by Timer F).
-      await scheduler.idle();
+      // Queued NOTIFYs go out and get a few seconds for their answers; a phone that has gone
+      // silent must not hold the shutdown for Timer F's 32 s.
+      await Promise.race([scheduler.idle(), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
       scheduler.flushAnswered();
       await sip.stop();
+      commit.close();
       closeDatabase(db);
       logger.info({}, 'presence server stopped');
     })();
     return stopping;
   };
-  return { config, presence, subscriptions, sip, logger, stop };
+  return { config, presence, subscriptions, directory, sip, http: http.address, logger, stop };
 }
 
 /** `node dist/src/main.js [--flag value ...]`: run the server until SIGTERM or SIGINT. */
@@ -159,6 +197,20 @@ export async function runServer(argv: readonly string[], env: NodeJS.ProcessEnv)
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** `presence-admin ...`: account bootstrap against PRESENCE_DB, safe while the server runs. */
+export function runAdmin(argv: readonly string[], env: NodeJS.ProcessEnv): number {
+  const db = openDatabase(env.PRESENCE_DB || './data/presence.db');
+  try {
+    const repo = new SqliteDirectoryRepository(db);
+    const result = executeAdmin(argv, new DirectoryService({ store: repo, tokens: repo, clock: systemClock }));
+    if (result.stdout) process.stdout.write(result.stdout);
+    if (result.stderr) process.stderr.write(result.stderr);
+    return result.exitCode;
+  } finally {
+    closeDatabase(db);
+  }
 }
 
 function isEntryPoint(): boolean {

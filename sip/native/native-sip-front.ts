@@ -25,6 +25,11 @@ export interface NativeSipFrontOptions {
   product?: string;
   /** Shorter RFC 3261 timers for tests. */
   timers?: Partial<TransactionTimers>;
+  /**
+   * Holds back an outgoing message until the writes it depends on are durable (the
+   * database's group commit); runs it at once when absent.
+   */
+  gate?: (send: () => void) => void;
   /** Extra request handlers by method (PUBLISH is plugged in here). */
   handlers?: Record<string, (req: SipRequest, tx: ServerTransaction, source: MessageSource) => void>;
 }
@@ -74,6 +79,7 @@ export function bindingFor(req: SipRequest, source: MessageSource): TransportBin
  */
 export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
   const log = o.logger;
+  const gate = o.gate ?? ((fn: () => void) => fn());
   const product = o.product ?? 'sip-presence-server';
   const transports = new TransportLayer({ listen: listenSpecs(o.config), logger: log });
   const transactions = new TransactionLayer(transports, { serverHeader: product, logger: log, ...(o.timers ? { timers: o.timers } : {}) });
@@ -90,8 +96,10 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
       const contact = contactFor(source.transport);
       if (contact) headers.push(['Contact', contact]);
     }
-    void tx.respond(r.status, r.reason, headers, undefined, r.toTag !== undefined ? { toTag: r.toTag } : {});
-    r.afterSent?.();
+    gate(() => {
+      void tx.respond(r.status, r.reason, headers, undefined, r.toTag !== undefined ? { toTag: r.toTag } : {});
+      r.afterSent?.();
+    });
   };
 
   const subscribe = (req: SipRequest, tx: ServerTransaction, source: MessageSource): void => {
@@ -171,6 +179,7 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
         headers,
         body: n.body !== undefined ? Buffer.from(n.body, 'utf8') : Buffer.alloc(0),
       };
+      await new Promise<void>((resolve) => gate(resolve));
       const result = await transactions.sendRequest(request, dest);
       if (result.kind === 'response') return { kind: 'response', status: result.response.status };
       return result;

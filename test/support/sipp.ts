@@ -53,6 +53,8 @@ export async function runSipp(run: SippRun): Promise<SippResult> {
     '-timeout_error',
     '-recv_timeout', '10000',
     '-max_socket', '2000',
+    // SIPp's default 64 KiB socket buffers drop bursts of NOTIFYs (a fan-out to 1,000 phones).
+    '-buff_size', '4194304',
     '-nostdin',
     '-trace_stat', '-stf', `/tmp/sipp-${process.pid}-${localPort}.csv`,
     '-trace_err', '-error_file', `/tmp/sipp-${process.pid}-${localPort}-errors.log`,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Destination, LocalAddress, MessageSource, SendResult, TransportProtocol } from '../transport-types.js';
 
 /** How a transport hands what it received to the transport layer. */
@@ -29,11 +30,16 @@ export function normalizeAddress(address: string | undefined): string {
 }
 
 let nextConnection = 0;
+/** Differs per process: subscriptions store connection ids, and survive restarts. */
+const BOOT = randomBytes(4).toString('hex');
 
-/** Connection ids are unique for the process's life, so a stale id never hits a new connection. */
+/**
+ * Connection ids are unique across restarts too, so an id stored with a subscription before
+ * a restart can never name another phone's new connection.
+ */
 export function newConnectionId(protocol: TransportProtocol): string {
   nextConnection++;
-  return `${protocol}-${nextConnection}`;
+  return `${protocol}-${BOOT}-${nextConnection}`;
 }
 
 export function errorReason(err: unknown): string {

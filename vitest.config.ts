@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // End-to-end tests drive real sockets, SIPp and child processes.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Test files run in separate processes (real ports, SQLite files, signals); two at a time
+    // on the 2-core machines this runs on.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});

@@ -14,16 +14,44 @@ export interface TestServer {
   httpPort: number;
   dir: string;
   dbPath: string;
-  /** `127.0.0.1:<sipPort>` for SIPp. */
+  /** Where SIPp sends to: `127.0.0.1:<sipPort>`, or the drachtio server's SIP address. */
   target: string;
   stop(): Promise<void>;
 }
 
+/** A SIP front the end-to-end suites run against. */
+export interface SipBackend {
+  backend: 'native' | 'drachtio';
+  label: string;
+  /** False when the backend cannot run here: its tests are reported as skipped. */
+  available: boolean;
+}
+
+/**
+ * The embedded stack always; a drachtio server when the environment names one:
+ * DRACHTIO_HOST (and DRACHTIO_PORT, DRACHTIO_SECRET) for its admin port, DRACHTIO_SIP
+ * (`host:port`, default `<DRACHTIO_HOST>:5060`) for where SIPp sends to (UDP and TCP).
+ */
+export const SIP_BACKENDS: readonly SipBackend[] = [
+  { backend: 'native', label: 'embedded SIP stack', available: true },
+  { backend: 'drachtio', label: 'drachtio server', available: !!process.env.DRACHTIO_HOST },
+];
+
+function drachtioEnv(): Record<string, string> {
+  const host = process.env.DRACHTIO_HOST;
+  if (!host) throw new Error('the drachtio backend needs DRACHTIO_HOST (and DRACHTIO_SIP) in the test environment');
+  const env: Record<string, string> = { PRESENCE_SIP_BACKEND: 'drachtio', DRACHTIO_HOST: host };
+  if (process.env.DRACHTIO_PORT) env.DRACHTIO_PORT = process.env.DRACHTIO_PORT;
+  if (process.env.DRACHTIO_SECRET) env.DRACHTIO_SECRET = process.env.DRACHTIO_SECRET;
+  return env;
+}
+
 /**
  * Starts the whole server in-process on free loopback ports with a fresh SQLite file.
- * Digest auth is off unless `env` turns it on.
+ * Digest auth is off unless `env` turns it on. With `backend: 'drachtio'` the server connects
+ * to the drachtio server named by the environment, and `target` is that server's SIP address.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, backend: SipBackend['backend'] = 'native'): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'presence-test-'));
   const sipPort = await freePort();
   const wsPort = await freePort();
@@ -35,6 +63,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     PRESENCE_DB: dbPath,
     PRESENCE_SIP_AUTH: 'none',
     LOG_LEVEL: 'silent',
+    ...(backend === 'drachtio' ? drachtioEnv() : {}),
     ...env,
   });
   const server = await startPresenceServer(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
@@ -45,7 +74,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     httpPort,
     dir,
     dbPath,
-    target: `127.0.0.1:${sipPort}`,
+    target: backend === 'drachtio' ? (process.env.DRACHTIO_SIP ?? `${process.env.DRACHTIO_HOST}:5060`) : `127.0.0.1:${sipPort}`,
     async stop() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

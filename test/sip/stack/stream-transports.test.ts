@@ -109,7 +109,8 @@ describe('TCP transport', () => {
     const [res] = await inbox.next(1);
     expect(res.kind === 'response' && res.status).toBe(200);
     expect(parseVia(res.headers.get('via') ?? '').received).toBe('127.0.0.1');
-    expect(source?.connectionId).toMatch(/^tcp-\d+$/);
+    // tcp-<process boot id>-<n>: unique across restarts, since subscriptions store it.
+    expect(source?.connectionId).toMatch(/^tcp-[0-9a-f]{8}-\d+$/);
 
     // The server's NOTIFY goes out on the phone's connection, found by connection id.
     const pending = stack.transactions.sendRequest(notifyRequest(stack, 'tcp'), { transport: 'tcp', address: '192.0.2.99', port: 5060, connectionId: source?.connectionId });

@@ -81,13 +81,6 @@ export class NotifyScheduler {
     }
   }
 
-  /** Forgets a subscription's queue (it ended without a final NOTIFY). */
-  cancel(id: string): void {
-    const slot = this.slots.get(id);
-    if (slot && !slot.inFlight) this.slots.delete(id);
-    else if (slot) slot.finalSent = true;
-  }
-
   /** Resolves when no NOTIFY is queued or waiting for its answer. */
   idle(): Promise<void> {
     if (this.inFlight === 0 && this.ready.length === 0) return Promise.resolve();

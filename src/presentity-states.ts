@@ -55,7 +55,7 @@ export class PresentityStates {
   view(presentity: Presentity): PresentityView {
     const entry = this.entries.get(presentity);
     if (!entry) return { presentity, revision: 0, dialogs: [] };
-    entry.view ??= aggregate(presentity, entry);
+    entry.view ??= aggregate(presentity, entry, this.clock.now());
     return entry.view;
   }
 
@@ -68,12 +68,51 @@ export class PresentityStates {
    * against RFC 4235's state machine: a dialog never leaves `terminated` and never goes back.
    */
   put(source: StateSource): void {
+    this.replace(source.id, source);
+  }
+
+  /**
+   * Puts `source` in place of the source `replacedId` (a modified publication gets a new
+   * entity-tag, RFC 3903 4.3) and tells listeners once.
+   */
+  replace(replacedId: string, source: StateSource): void {
     const entry = this.entry(source.presentity);
+    // Admitted against every source, the replaced one included: its dialogs' states are
+    // where the state machine stands for those calls.
     if (source.dialogs) source = { ...source, dialogs: this.admitDialogs(entry, source.dialogs) };
+    if (replacedId !== source.id && entry.sources.delete(replacedId)) {
+      this.disarm(source.presentity, replacedId);
+      this.store.remove(source.presentity, replacedId);
+    }
     entry.sources.set(source.id, source);
     this.store.put(source);
     this.armExpiry(source);
     this.changed(source.presentity, entry, new Set([source.kind]));
+  }
+
+  /**
+   * Renames a source and gives it a new expiry without changing its state, so watchers are
+   * not told anything (a publication refresh, RFC 3903 4.2). False when there is no such source.
+   */
+  rekey(presentity: Presentity, id: string, newId: string, expiresAt: number): boolean {
+    const entry = this.entries.get(presentity);
+    const source = entry?.sources.get(id);
+    if (!entry || !source) return false;
+    const next: StateSource = { ...source, id: newId, expiresAt };
+    entry.sources.delete(id);
+    this.disarm(presentity, id);
+    this.store.remove(presentity, id);
+    entry.sources.set(newId, next);
+    this.store.put(next);
+    this.armExpiry(next);
+    return true;
+  }
+
+  /** Every live source that `match` accepts (startup: who published what). */
+  list(match: (source: StateSource) => boolean): StateSource[] {
+    const out: StateSource[] = [];
+    for (const entry of this.entries.values()) for (const s of entry.sources.values()) if (match(s)) out.push(s);
+    return out;
   }
 
   remove(presentity: Presentity, id: string): boolean {
@@ -169,13 +208,16 @@ function dialogKey(d: DialogInfo): string {
   return d.callId ? `call:${d.callId}` : `id:${d.id}`;
 }
 
-function aggregate(presentity: Presentity, entry: Entry): PresentityView {
+function aggregate(presentity: Presentity, entry: Entry, now: number): PresentityView {
   const byKey = new Map<string, DialogInfo>();
   let mwi: PresentityView['mwi'];
   let pidf: { text: string; at: number } | undefined;
   for (const source of entry.sources.values()) {
     for (const d of source.dialogs ?? []) {
       const key = dialogKey(d);
+      // RFC 4235 3.7.1: a dialog one source saw end is over, whatever another source last said.
+      const endedUntil = entry.ended.get(key);
+      if (endedUntil !== undefined && endedUntil > now) continue;
       const seen = byKey.get(key);
       if (!seen || (d.updatedAt ?? source.updatedAt) >= (seen.updatedAt ?? 0)) {
         byKey.set(key, d.updatedAt === undefined ? { ...d, updatedAt: source.updatedAt } : d);

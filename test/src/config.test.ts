@@ -112,3 +112,16 @@ describe('argvToEnv', () => {
     expect(() => argvToEnv(['serve'])).toThrow(/unexpected argument serve/);
   });
 });
+
+describe('PRESENCE_SIP_TRUSTED', () => {
+  it('takes IPv4 and IPv6 addresses and CIDRs', () => {
+    expect(loadConfig({ PRESENCE_SIP_TRUSTED: '10.0.0.0/8, 192.0.2.7,::1,fd00::/8' }).sipTrusted).toEqual(['10.0.0.0/8', '192.0.2.7', '::1', 'fd00::/8']);
+  });
+
+  it('refuses a bad address or prefix at boot, naming the variable', () => {
+    for (const bad of ['999.1.1.1', '10.0.0.0/99', 'fd00::/129', 'proxy.example.com', '1::2::3', '10.0.0.0/8/1']) {
+      expect(() => loadConfig({ PRESENCE_SIP_TRUSTED: bad }), bad).toThrow(ConfigError);
+      expect(() => loadConfig({ PRESENCE_SIP_TRUSTED: bad }), bad).toThrow(/PRESENCE_SIP_TRUSTED/);
+    }
+  });
+});

@@ -28,6 +28,10 @@ export interface Config {
   sipAuth: 'digest' | 'none';
   /** CIDRs (proxies, PBXes) whose requests skip the digest challenge. */
   sipTrusted: string[];
+  /** Digest algorithms offered in challenges, preferred first (RFC 8760): MD5 and/or SHA-256. */
+  sipAuthAlgorithms: Array<'MD5' | 'SHA-256'>;
+  /** Shortest PUBLISH expiry accepted, seconds (RFC 3903 423 Interval Too Brief below it). */
+  publishMinExpires: number;
   drachtio: { host: string; port: number; secret?: string };
 }
 
@@ -48,6 +52,8 @@ export const CONFIG_VARIABLES = [
   'PRESENCE_DEACTIVATE_ON_STOP',
   'PRESENCE_SIP_AUTH',
   'PRESENCE_SIP_TRUSTED',
+  'PRESENCE_SIP_AUTH_ALGORITHMS',
+  'PRESENCE_PUBLISH_MIN_EXPIRES',
   'DRACHTIO_HOST',
   'DRACHTIO_PORT',
   'DRACHTIO_SECRET',
@@ -100,9 +106,29 @@ function bool(env: Record<string, string | undefined>, variable: string): boolea
   throw new ConfigError(`${variable}: "${env[variable]}" must be true or false`);
 }
 
+function isIpv4(address: string): boolean {
+  const parts = address.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+function isIpv6(address: string): boolean {
+  // Hex groups with at most one "::"; a trailing dotted quad is allowed (::ffff:10.0.0.1).
+  if (!/^[0-9a-fA-F:.]+$/.test(address) || !address.includes(':')) return false;
+  if ((address.match(/::/g) ?? []).length > 1) return false;
+  const groups = address.split(':');
+  const last = groups[groups.length - 1]!;
+  if (last.includes('.') && !isIpv4(last)) return false;
+  return groups.length <= 8 && groups.every((g) => g === '' || /^[0-9a-fA-F]{1,4}$/.test(g) || g === last);
+}
+
+/** An address or CIDR, checked here so that a typo stops the server at boot with its name. */
 function cidr(value: string): string {
-  const m = /^([0-9a-fA-F:.]+)(?:\/(\d{1,3}))?$/.exec(value);
-  if (!m) throw new ConfigError(`PRESENCE_SIP_TRUSTED: "${value}" is not an address or CIDR`);
+  const [address = '', prefix, extra] = value.split('/');
+  const v4 = isIpv4(address);
+  if (extra !== undefined || (!v4 && !isIpv6(address))) throw new ConfigError(`PRESENCE_SIP_TRUSTED: "${value}" is not an IP address or CIDR`);
+  if (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > (v4 ? 32 : 128))) {
+    throw new ConfigError(`PRESENCE_SIP_TRUSTED: "${value}" has a prefix length out of range`);
+  }
   return value;
 }
 
@@ -138,6 +164,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const sipAuth = env.PRESENCE_SIP_AUTH || 'digest';
   if (sipAuth !== 'digest' && sipAuth !== 'none') throw new ConfigError(`PRESENCE_SIP_AUTH: "${sipAuth}" must be digest or none`);
 
+  const sipAuthAlgorithms = (env.PRESENCE_SIP_AUTH_ALGORITHMS || 'MD5').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  for (const a of sipAuthAlgorithms) {
+    if (a !== 'MD5' && a !== 'SHA-256') throw new ConfigError(`PRESENCE_SIP_AUTH_ALGORITHMS: "${a}" must be MD5 or SHA-256`);
+  }
+
   const config: Config = {
     sipListen,
     httpListen: splitHostPort(env.PRESENCE_HTTP_LISTEN || '127.0.0.1:8000', 'PRESENCE_HTTP_LISTEN'),
@@ -151,6 +182,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     tokenTtl: positiveInt(env, 'PRESENCE_TOKEN_TTL', 3600),
     deactivateOnStop: bool(env, 'PRESENCE_DEACTIVATE_ON_STOP'),
     sipAuth,
+    sipAuthAlgorithms: sipAuthAlgorithms as Config['sipAuthAlgorithms'],
+    publishMinExpires: positiveInt(env, 'PRESENCE_PUBLISH_MIN_EXPIRES', 60),
     sipTrusted: (env.PRESENCE_SIP_TRUSTED ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(cidr),
     drachtio: {
       host: env.DRACHTIO_HOST || '127.0.0.1',

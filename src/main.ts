@@ -13,15 +13,23 @@ import { GroupCommit } from '../db/group-commit.js';
 import { closeDatabase, openDatabase } from '../db/open.js';
 import { SqliteStateStore } from '../db/state-repository.js';
 import { SqliteSubscriptionStore } from '../db/subscription-repository.js';
+import { createDrachtioSipFront } from '../sip/drachtio/drachtio-sip-front.js';
 import { createNativeSipFront } from '../sip/native/native-sip-front.js';
+import { createPublishHandler } from '../sip/native/publish-handler.js';
+import { RequestAuthentication } from '../sip/request-authentication.js';
 import { executeAdmin } from './admin-command.js';
 import { argvToEnv, loadConfig, type Config } from './config.js';
 import { ConfigError } from './config-error.js';
 import { AuthService } from './directory/auth-service.js';
 import { DirectoryService } from './directory/directory-service.js';
+import { AuthFailureLimiter } from './digest/auth-failure-limiter.js';
+import { NonceBook } from './digest/nonce-book.js';
+import { SipDigestAuthenticator } from './digest/sip-digest-authenticator.js';
 import { EventPackageRegistry } from './event-package-registry.js';
 import { NotifyScheduler } from './notify-scheduler.js';
 import { dialogPackage } from './packages/dialog-package.js';
+import { dialogPublication } from './packages/dialog-publication.js';
+import { presencePublication } from './packages/presence-publication.js';
 import { messageSummaryPackage } from './packages/message-summary-package.js';
 import { presencePackage } from './packages/presence-package.js';
 import { systemClock, type Clock } from './ports/clock.js';
@@ -30,6 +38,7 @@ import type { Notifier } from './ports/notifier.js';
 import type { SipFront } from './ports/sip-front.js';
 import { PresenceService } from './presence-service.js';
 import { PresentityStates } from './presentity-states.js';
+import { PublicationService } from './publication-service.js';
 import { SubscriptionService } from './subscription-service.js';
 
 export interface RunningServer {
@@ -119,12 +128,35 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   const directory = new DirectoryService({ store: directoryRepo, tokens: directoryRepo, clock });
   const auth = new AuthService({ store: directoryRepo, tokens: directoryRepo, clock, tokenTtl: config.tokenTtl });
 
-  front = createNativeSipFront({
-    config,
-    subscriptions,
-    logger: logger.child({ component: 'sip' }),
-    gate: (send) => commit.afterCommit(send),
+  // RFC 3903 PUBLISH for the packages that take it, and digest auth of SUBSCRIBE/PUBLISH.
+  const publications = new PublicationService({
+    states,
+    formats: [dialogPublication, presencePublication],
+    clock,
+    logger: logger.child({ component: 'publish' }),
+    expires: { default: 3600, min: Math.min(config.publishMinExpires, 3600), max: 7200 },
   });
+  publications.restore();
+  const sipAuth = config.sipAuth === 'digest' ? createSipAuthentication(config, directoryRepo, clock, logger.child({ component: 'sip-auth' })) : undefined;
+  const publishHandler = createPublishHandler({ publications, auth: sipAuth, gate: (send) => commit.afterCommit(send), logger: logger.child({ component: 'publish' }) });
+
+  // PRESENCE_SIP_BACKEND: the embedded stack, or a drachtio server that owns the SIP sockets.
+  front =
+    config.sipBackend === 'drachtio'
+      ? createDrachtioSipFront({
+          config,
+          subscriptions,
+          logger: logger.child({ component: 'sip', backend: 'drachtio' }),
+          gate: (send) => commit.afterCommit(send),
+        })
+      : createNativeSipFront({
+          config,
+          subscriptions,
+          logger: logger.child({ component: 'sip' }),
+          gate: (send) => commit.afterCommit(send),
+          auth: sipAuth,
+          handlers: { PUBLISH: publishHandler },
+        });
   try {
     await front.start();
   } catch (err) {
@@ -145,7 +177,7 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
     closeDatabase(db);
     throw err;
   }
-  logger.info({ sip: sip.listening(), http: http.address, db: config.dbPath, backend: config.sipBackend }, 'presence server listening');
+  logger.info({ sip: sip.listening(), http: http.address, db: config.dbPath, backend: config.sipBackend, sipAuth: config.sipAuth }, 'presence server listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (stopOpts: { deactivate?: boolean } = {}): Promise<void> => {
@@ -166,6 +198,27 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
     return stopping;
   };
   return { config, presence, subscriptions, directory, sip, http: http.address, logger, stop };
+}
+
+/** Nonces live 5 minutes; 10 failures in 60 s from one address refuse it for 5 minutes. */
+const NONCE_TTL_SECONDS = 300;
+const AUTH_FAILURE_LIMIT = { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 };
+
+/** PRESENCE_SIP_AUTH=digest: devices' SIP credentials from the directory, trusted CIDRs pass. */
+function createSipAuthentication(config: Config, directory: SqliteDirectoryRepository, clock: Clock, logger: Logger): RequestAuthentication {
+  const authenticator = new SipDigestAuthenticator({
+    nonces: new NonceBook({ clock, ttlSeconds: NONCE_TTL_SECONDS }),
+    limiter: new AuthFailureLimiter({ clock, ...AUTH_FAILURE_LIMIT }),
+    lookup: (realm, username) => {
+      const found = directory.findDeviceBySipUsername(realm, username);
+      const password = found?.device.sip.password;
+      if (!found || !password) return undefined;
+      return { password, accountRealm: found.account.realm, deviceId: found.device.id };
+    },
+    logger,
+    algorithms: config.sipAuthAlgorithms,
+  });
+  return new RequestAuthentication({ authenticator, trusted: config.sipTrusted });
 }
 
 /** `node dist/src/main.js [--flag value ...]`: run the server until SIGTERM or SIGINT. */

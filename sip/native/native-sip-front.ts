@@ -8,6 +8,7 @@ import type { SubscriptionService } from '../../src/subscription-service.js';
 import type { TransportBinding } from '../../src/transport-binding.js';
 import { ALLOW_HEADER } from '../allowed-methods.js';
 import { notifyDestination } from '../notify-destination.js';
+import type { RequestAuthentication } from '../request-authentication.js';
 import { BadRequest, readSubscribe } from '../sip-request-reader.js';
 import { SipHeaders } from '../stack/headers.js';
 import type { SipRequest } from '../stack/message.js';
@@ -30,6 +31,11 @@ export interface NativeSipFrontOptions {
    * database's group commit); runs it at once when absent.
    */
   gate?: (send: () => void) => void;
+  /**
+   * Digest authentication of SUBSCRIBE (PRESENCE_SIP_AUTH=digest); absent means none. PUBLISH
+   * handlers get it from main along with the publication service.
+   */
+  auth?: RequestAuthentication;
   /** Extra request handlers by method (PUBLISH is plugged in here). */
   handlers?: Record<string, (req: SipRequest, tx: ServerTransaction, source: MessageSource) => void>;
 }
@@ -104,8 +110,13 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
 
   const subscribe = (req: SipRequest, tx: ServerTransaction, source: MessageSource): void => {
     let r: SipReply;
+    // RFC 3261 22: every SUBSCRIBE, in-dialog refreshes too, carries credentials when auth is on.
+    const auth = o.auth?.check(req, source.address);
+    if (auth && !auth.ok) return send(tx, source, auth.reply);
     try {
-      r = o.subscriptions.subscribe(readSubscribe(req, bindingFor(req, source)));
+      const request = readSubscribe(req, bindingFor(req, source));
+      if (auth?.accountRealm !== undefined) request.authenticatedRealm = auth.accountRealm;
+      r = o.subscriptions.subscribe(request);
     } catch (err) {
       if (!(err instanceof BadRequest)) throw err;
       r = { status: 400, reason: `Bad Request - ${err.message}` };

@@ -46,6 +46,10 @@ export class PresenceService {
     const now = this.o.clock.now();
     this.o.logger.info({ presentity, state }, 'presence set');
     if (state === 'terminated') {
+      // Calls the API named end for good (RFC 4235: terminated is final), so a late PUBLISH
+      // of the same Call-ID cannot light the lamp again.
+      const calls = this.o.states.source(presentity, API_SOURCE)?.dialogs?.filter((d) => d.callId !== undefined) ?? [];
+      if (calls.length > 0) this.o.states.put({ presentity, id: API_SOURCE, kind: 'dialog', dialogs: calls.map((d) => ({ ...d, state: 'terminated' })), updatedAt: now });
       if (!this.o.states.remove(presentity, API_SOURCE)) this.o.states.touch(presentity, ['dialog']);
       return;
     }

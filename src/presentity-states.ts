@@ -165,7 +165,9 @@ export class PresentityStates {
         entry.ended.set(key, now + ENDED_MEMORY_MS);
         continue;
       }
-      const before = known.get(key);
+      // The state machine is about calls: a lamp set over REST without a Call-ID is not one,
+      // and goes to whatever state it is set to (a parked call that rings back: confirmed -> early).
+      const before = d.callId !== undefined ? known.get(key) : undefined;
       admitted.push(before && !isDialogTransitionAllowed(before.state, d.state) ? { ...d, state: before.state } : d);
     }
     return admitted;

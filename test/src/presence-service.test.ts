@@ -155,3 +155,22 @@ describe('PresenceService.setMessageSummary', () => {
     expect(bodiesOf(d, 'message-summary').at(-1)).toContain('Messages-Waiting: no');
   });
 });
+
+describe('PresenceService.set as a lamp switch', () => {
+  it('a REST set early after set confirmed makes the lamp ring (a parked call ringing back)', () => {
+    const d = createDomain({ ringingTtl: 300, busyTtl: 14_400 });
+    d.presence.set('1001@acme.example.com', 'confirmed');
+    d.presence.set('1001@acme.example.com', 'early');
+    expect(d.presence.view('1001@acme.example.com').dialogs.map((x) => x.state)).toEqual(['early']);
+    expect(d.states.source('1001@acme.example.com', API_SOURCE)?.expiresAt).toBe(d.clock.now() + 300_000);
+  });
+
+  it('a call the API ended cannot be revived by a later update of the same Call-ID', () => {
+    const d = createDomain();
+    const p = '1001@acme.example.com';
+    d.presence.set(p, 'early', { callId: 'c1' });
+    d.presence.set(p, 'terminated');
+    d.states.put({ presentity: p, id: 'publish:late', kind: 'dialog', dialogs: [{ id: 'c1', callId: 'c1', state: 'early' }], updatedAt: d.clock.now() });
+    expect(d.presence.view(p).dialogs).toEqual([]);
+  });
+});

@@ -10,5 +10,8 @@ export default defineConfig({
     // on the 2-core machines this runs on.
     pool: 'forks',
     maxWorkers: 2,
+    // A drachtio server spreads new requests over every application connected to it, so two
+    // test files each with their own presence server would answer each other's phones.
+    fileParallelism: !process.env.DRACHTIO_HOST,
   },
 });

@@ -16,6 +16,7 @@ import { SqliteSubscriptionStore } from '../db/subscription-repository.js';
 import { createDrachtioSipFront } from '../sip/drachtio/drachtio-sip-front.js';
 import { createNativeSipFront } from '../sip/native/native-sip-front.js';
 import { createPublishHandler } from '../sip/native/publish-handler.js';
+import { answerPublish } from '../sip/publish-responder.js';
 import { RequestAuthentication } from '../sip/request-authentication.js';
 import { executeAdmin } from './admin-command.js';
 import { argvToEnv, loadConfig, type Config } from './config.js';
@@ -148,6 +149,8 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
           subscriptions,
           logger: logger.child({ component: 'sip', backend: 'drachtio' }),
           gate: (send) => commit.afterCommit(send),
+          ...(sipAuth ? { auth: sipAuth } : {}),
+          handlers: { PUBLISH: (req, reply, binding) => reply(answerPublish({ publications, ...(sipAuth ? { auth: sipAuth } : {}) }, req, binding.source.address)) },
         })
       : createNativeSipFront({
           config,

@@ -13,6 +13,7 @@ import type { SipRequest } from '../stack/message.js';
 import { DrachtioConnection } from './drachtio-connection.js';
 import { formatHostPort, type SipEndpoint } from './drachtio-endpoints.js';
 import { inDialogNotify, outOfDialogNotify, type DrachtioNotify } from './drachtio-notify.js';
+import type { RequestAuthentication } from '../request-authentication.js';
 import { readDrachtioRequest } from './drachtio-request-reader.js';
 import type { ReconnectBackoff } from './reconnect-backoff.js';
 
@@ -27,7 +28,9 @@ export interface DrachtioSipFrontOptions {
   product?: string;
   /** Holds back an outgoing message until the writes it depends on are durable (group commit). */
   gate?: (send: () => void) => void;
-  /** Extra request handlers by method. */
+  /** Digest authentication of SUBSCRIBE (PRESENCE_SIP_AUTH=digest); absent means none. */
+  auth?: RequestAuthentication;
+  /** Extra request handlers by method (PUBLISH is plugged in here). */
   handlers?: Record<string, DrachtioMethodHandler>;
   /** How long start() waits for the drachtio server before going on and retrying in the background. */
   connectWaitMs?: number;
@@ -126,10 +129,17 @@ export function createDrachtioSipFront(o: DrachtioSipFrontOptions): SipFront {
       respond(res, { status: read.status, reason: read.reason });
       return;
     }
+    // RFC 3261 22: every SUBSCRIBE, in-dialog refreshes too, carries credentials when auth is on.
+    const auth = o.auth?.check(read.request, read.binding.source.address);
+    if (auth && !auth.ok) {
+      respond(res, auth.reply);
+      return;
+    }
     let r: SipReply;
     let sub: SubscribeRequest;
     try {
       sub = readSubscribe(read.request, read.binding);
+      if (auth?.accountRealm !== undefined) sub.authenticatedRealm = auth.accountRealm;
       r = o.subscriptions.subscribe(sub);
     } catch (err) {
       if (!(err instanceof BadRequest)) throw err;

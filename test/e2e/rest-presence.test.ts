@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RawSipClient, subscribeText } from '../support/raw-sip-client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { SIP_BACKENDS, startTestServer, type TestServer } from '../support/test-server.js';
 
 const run = promisify(execFile);
 const REALM = 'acme.example.com';
@@ -27,7 +27,9 @@ function versionOf(body: Buffer): number {
   return Number(/version="(\d+)"/.exec(body.toString())?.[1]);
 }
 
-describe('the presence API page, curl line by curl line, with a phone watching', () => {
+// Written once, run against every SIP front; one without its server here is reported as skipped.
+describe.each(SIP_BACKENDS.map((b) => [b.label, b] as const))('the presence API page, curl line by curl line, with a phone watching, on the %s', (_label, { backend, available }) => {
+  const it = available ? test : test.skip;
   let t: TestServer;
   let server: string;
   let accountId: string;
@@ -35,12 +37,14 @@ describe('the presence API page, curl line by curl line, with a phone watching',
   let userId: string;
   let deviceId: string;
   const phones: RawSipClient[] = [];
+  // Call-IDs unique per run: a drachtio server remembers dialogs across test runs.
+  const run = `${backend}-${process.pid}-${Date.now()}`;
 
   /** A desk phone subscribed to `ext`, its first NOTIFY already taken. */
   async function watch(ext: string): Promise<{ phone: RawSipClient; version: number }> {
-    const phone = await RawSipClient.connect('udp', t.sipPort);
+    const phone = await RawSipClient.connect('udp', sip().port, sip().host);
     phones.push(phone);
-    phone.send(subscribeText({ transport: 'udp', localPort: phone.localPort, ext, domain: REALM, callId: `rest-${ext}`, fromTag: 'w', cseq: 1, expires: 600, branch: `z9hG4bK-rest-${phone.localPort}` }));
+    phone.send(subscribeText({ transport: 'udp', localPort: phone.localPort, ext, domain: REALM, callId: `rest-${ext}-${run}`, fromTag: 'w', cseq: 1, expires: 600, branch: `z9hG4bK-rest-${phone.localPort}-${run}` }));
     const ok = await phone.response(200);
     expect(toTagOf(ok.headers.get('To'))).toBeDefined();
     const first = await phone.notify();
@@ -57,8 +61,15 @@ describe('the presence API page, curl line by curl line, with a phone watching',
     expect((body.match(/<dialog /g) ?? []).length).toBe(1);
   }
 
+  /** Where phones send SIP: the embedded stack, or the drachtio server in front. */
+  const sip = () => {
+    const [host, port] = t.target.split(':');
+    return { host: host!, port: Number(port) };
+  };
+
   beforeAll(async () => {
-    t = await startTestServer();
+    if (!available) return;
+    t = await startTestServer({}, backend);
     server = `127.0.0.1:${t.httpPort}`;
     const { account, apiKey } = t.server.directory.createAccount({ name: 'Acme', realm: REALM });
     accountId = account.id;
@@ -86,7 +97,7 @@ describe('the presence API page, curl line by curl line, with a phone watching',
     expect(r.json.status).toBe('success');
     expect(r.json.auth_token).toBe(token);
     const subs = (r.json.data as { subscriptions: Record<string, Record<string, Record<string, Record<string, unknown>>>> }).subscriptions;
-    const entry = subs['110011']!.dialog!['rest-110011']!;
+    const entry = subs['110011']!.dialog![`rest-110011-${run}`]!;
     expect(entry).toMatchObject({ expires: 600, from: `watcher@${REALM}`, stalker: 'BLF-presence-1', version: 1 });
     expect(entry.notify).toMatchObject({ reply: 200, sequence: 1 });
     // Gregorian seconds: Unix seconds plus 62167219200.
@@ -132,9 +143,9 @@ describe('the presence API page, curl line by curl line, with a phone watching',
     const url = `http://${server}/v2/accounts/${accountId}/presence/4444`;
     const set = await curl(['-X', 'POST', '-H', `X-Auth-Token: ${token}`, '-d', '{"data":{"action":"set","state":"confirmed"}}', url]);
     expect(set.status).toBe(200);
-    const phone = await RawSipClient.connect('udp', t.sipPort);
+    const phone = await RawSipClient.connect('udp', sip().port, sip().host);
     phones.push(phone);
-    phone.send(subscribeText({ transport: 'udp', localPort: phone.localPort, ext: '4444', domain: REALM, callId: 'late-4444', fromTag: 'late', cseq: 1, expires: 600, branch: 'z9hG4bK-late-4444' }));
+    phone.send(subscribeText({ transport: 'udp', localPort: phone.localPort, ext: '4444', domain: REALM, callId: `late-4444-${run}`, fromTag: 'late', cseq: 1, expires: 600, branch: `z9hG4bK-late-4444-${run}` }));
     await phone.response(200);
     const first = await phone.notify();
     expect(first.body.toString()).toContain('<state>confirmed</state>');

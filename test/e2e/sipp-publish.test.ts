@@ -1,16 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { presentityOf } from '../../src/presentity.js';
 import { runSipp, sippAvailable, type SippRun } from '../support/sipp.js';
-import { startTestServer, waitFor, type TestServer } from '../support/test-server.js';
+import { SIP_BACKENDS, startTestServer, waitFor, type TestServer } from '../support/test-server.js';
 
 const DOMAIN = 'acme.example.com';
 const hasSipp = sippAvailable();
 
-describe.skipIf(!hasSipp)('SIPp PBXes publishing dialog state (RFC 3903 PUBLISH)', () => {
+// Written once, run against every SIP front; one without its server here is reported as skipped.
+describe.each(SIP_BACKENDS.map((b) => [b.label, b] as const))('SIPp PBXes publishing dialog state (RFC 3903 PUBLISH) against the %s', (_label, { backend, available }) => {
+  const runnable = hasSipp && available;
+  const it = runnable ? test : test.skip;
   let t: TestServer;
   beforeAll(async () => {
+    if (!runnable) return;
     // Short publications for the expiry test; the default minimum is 60 s.
-    t = await startTestServer({ PRESENCE_PUBLISH_MIN_EXPIRES: '2' });
+    t = await startTestServer({ PRESENCE_PUBLISH_MIN_EXPIRES: '2' }, backend);
   });
   afterAll(async () => {
     await t?.stop();

@@ -1,11 +1,14 @@
 import type { EventPackageRegistry } from './event-package-registry.js';
 import type { RenderedBody } from './event-package.js';
-import type { Clock } from './ports/clock.js';
+import type { Clock, TimerHandle } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import type { Notifier, NotifyOutcome, NotifyRequest } from './ports/notifier.js';
 import type { SubscriptionStore } from './ports/subscription-store.js';
 import type { PresentityView } from './presentity-view.js';
 import type { Subscription } from './subscription.js';
+
+/** How often the watchers' answers are written in the background. */
+const ANSWERS_FLUSH_MS = 2000;
 
 /** Why a subscription ended, as RFC 6665 4.2.2 spells the Subscription-State reason. */
 export type TerminationReason = 'timeout' | 'deactivated' | 'noresource' | 'rejected' | 'giveup';
@@ -50,7 +53,7 @@ export class NotifyScheduler {
   private ready: Slot[] = [];
   private flushScheduled = false;
   private readonly answered = new Set<Subscription>();
-  private answeredScheduled = false;
+  private answeredTimer: TimerHandle | undefined;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   /** One rendering per (presentity, package, revision), shared by every watcher. */
@@ -66,6 +69,7 @@ export class NotifyScheduler {
       this.slots.set(sub.id, slot);
     }
     slot.sub = sub;
+    if (!persistent) slot.persistent = false;
     if (slot.finalSent) return;
     if (terminal && !slot.terminal) slot.terminal = terminal;
     if (slot.inFlight) {
@@ -163,7 +167,8 @@ export class NotifyScheduler {
     this.inFlight--;
     const sub = slot.sub;
     const drop = this.judge(sub, outcome);
-    if (slot.persistent) this.markAnswered(sub);
+    // A subscription that ends now needs no record of the answer.
+    if (slot.persistent && !drop && !slot.finalSent) this.markAnswered(sub);
     if (drop) {
       this.slots.delete(sub.id);
       this.o.logger.info(
@@ -216,17 +221,22 @@ export class NotifyScheduler {
     return sub.failures >= this.o.maxTimeouts ? 'timeouts' : undefined;
   }
 
-  /** Answers are recorded in batches: the listing API reads them, nothing depends on them after a crash. */
+  /**
+   * The watcher's answer (reply code, failure count) is for the listing API, which reads
+   * memory; nothing on the NOTIFY path depends on it after a crash. It is written in the
+   * background every few seconds, and anyway with the subscription's next NOTIFY, so a fan-out
+   * to thousands of phones does not pay a second database write per phone.
+   */
   private markAnswered(sub: Subscription): void {
     this.answered.add(sub);
-    if (this.answeredScheduled) return;
-    this.answeredScheduled = true;
-    setImmediate(() => this.flushAnswered());
+    if (this.answeredTimer !== undefined) return;
+    this.answeredTimer = this.o.clock.setTimer(() => this.flushAnswered(), ANSWERS_FLUSH_MS);
   }
 
   /** Writes the recorded answers now (shutdown calls it before closing the store). */
   flushAnswered(): void {
-    this.answeredScheduled = false;
+    if (this.answeredTimer !== undefined) this.o.clock.clearTimer(this.answeredTimer);
+    this.answeredTimer = undefined;
     if (this.answered.size === 0) return;
     const subs = [...this.answered];
     this.answered.clear();

@@ -62,6 +62,8 @@ export class SubscriptionService {
   private readonly subs = new Map<string, Subscription>();
   private readonly byPresentity = new Map<Presentity, Set<Subscription>>();
   private readonly timers = new Map<string, TimerHandle>();
+  /** Unsubscribed: already deleted from the store, waiting for the final NOTIFY. */
+  private readonly unstored = new Set<string>();
   private readonly log: Logger;
 
   constructor(private readonly o: SubscriptionServiceOptions) {
@@ -153,7 +155,7 @@ export class SubscriptionService {
   ended(sub: Subscription, cause: TerminationReason | DropCause): void {
     if (this.subs.get(sub.id) !== sub) return;
     this.unindex(sub);
-    this.o.store.remove(sub.id);
+    if (!this.unstored.delete(sub.id)) this.o.store.remove(sub.id);
     this.log.debug({ subscription: sub.id, presentity: sub.presentity, cause }, 'subscription ended');
   }
 
@@ -228,10 +230,13 @@ export class SubscriptionService {
     sub.lastSubscribeAt = now;
     if (req.expires === 0) {
       // RFC 6665 4.2.1.4: unsubscribe; the final NOTIFY says so.
+      // Gone from the store at once: if the server dies before the final NOTIFY is answered,
+      // it must not come back with a subscription the phone has ended.
       this.disarm(sub.id);
       sub.expiresAt = now;
-      this.o.store.save(sub);
-      return { ...reply(200, 'OK', [['Expires', '0']]), afterSent: () => this.o.scheduler.enqueue(sub, 'timeout') };
+      this.o.store.remove(sub.id);
+      this.unstored.add(sub.id);
+      return { ...reply(200, 'OK', [['Expires', '0']]), afterSent: () => this.o.scheduler.enqueue(sub, 'timeout', false) };
     }
     const expires = this.grant(req.expires, pkg);
     if (typeof expires !== 'number') return expires;

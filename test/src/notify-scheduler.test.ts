@@ -278,10 +278,21 @@ describe('NotifyScheduler: failed NOTIFYs', () => {
     expect(t.ended).toEqual([{ id: sub.id, cause: 'unreachable' }]);
   });
 
-  it('records the answers in the store for the listing API', async () => {
+  it('records the answers in the store for the listing API in the background, not per NOTIFY', async () => {
     const t = setup();
     const sub = t.subscription();
     await notifyAnsweredWith(t, sub, [noAnswer]);
+    expect(sub).toMatchObject({ lastReply: 408, failures: 1 });
+    expect(t.store.rows.get(sub.id)).not.toMatchObject({ lastReply: 408 });
+    t.clock.advance(2000);
+    expect(t.store.rows.get(sub.id)).toMatchObject({ lastReply: 408, failures: 1 });
+  });
+
+  it('writes pending answers at once when asked (shutdown)', async () => {
+    const t = setup();
+    const sub = t.subscription();
+    await notifyAnsweredWith(t, sub, [noAnswer]);
+    t.scheduler.flushAnswered();
     expect(t.store.rows.get(sub.id)).toMatchObject({ lastReply: 408, failures: 1 });
   });
 });

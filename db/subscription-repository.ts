@@ -41,7 +41,10 @@ interface SubscriptionRow {
   failures: number;
 }
 
-type ProgressRow = Pick<SubscriptionRow, 'id' | 'local_cseq' | 'version' | 'notify_count' | 'last_reply' | 'last_body' | 'failures'>;
+/** What must be durable before a NOTIFY leaves: its CSeq and version (and the count). */
+type ProgressRow = Pick<SubscriptionRow, 'id' | 'local_cseq' | 'version' | 'notify_count'>;
+/** The watcher's last answer, for the listing API: written in the background. */
+type AnswerRow = Pick<SubscriptionRow, 'id' | 'last_reply' | 'last_body' | 'failures'>;
 
 const COLUMNS: readonly (keyof SubscriptionRow)[] = [
   'id', 'call_id', 'local_tag', 'remote_tag', 'local_uri', 'remote_uri', 'remote_target', 'route_set',
@@ -61,6 +64,8 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
   private readonly selectAll: Statement<[], SubscriptionRow>;
   private readonly upsert: Statement<[SubscriptionRow], void>;
   private readonly updateProgress: Statement<[ProgressRow], void>;
+  private readonly updateAnswer: Statement<[AnswerRow], void>;
+  private readonly saveAnswersBatch: (rows: readonly AnswerRow[]) => void;
   private readonly deleteById: Statement<[string], void>;
   private readonly deleteExpired: Statement<[number], void>;
   private readonly saveProgressBatch: (rows: readonly ProgressRow[]) => void;
@@ -73,8 +78,10 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
     this.selectAll = db.prepare<[], SubscriptionRow>(`SELECT ${COLUMNS.join(', ')} FROM subscriptions`);
     this.upsert = db.prepare<[SubscriptionRow], void>(UPSERT_SQL);
     this.updateProgress = db.prepare<[ProgressRow], void>(
-      'UPDATE subscriptions SET local_cseq = @local_cseq, version = @version, notify_count = @notify_count, ' +
-        'last_reply = @last_reply, last_body = @last_body, failures = @failures WHERE id = @id',
+      'UPDATE subscriptions SET local_cseq = @local_cseq, version = @version, notify_count = @notify_count WHERE id = @id',
+    );
+    this.updateAnswer = db.prepare<[AnswerRow], void>(
+      'UPDATE subscriptions SET last_reply = @last_reply, last_body = @last_body, failures = @failures WHERE id = @id',
     );
     this.deleteById = db.prepare<[string], void>('DELETE FROM subscriptions WHERE id = ?');
     this.deleteExpired = db.prepare<[number], void>('DELETE FROM subscriptions WHERE expires_at < ?');
@@ -84,6 +91,10 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
     // IMMEDIATE takes the write lock up front, so busy_timeout applies if the admin CLI is
     // writing; a DEFERRED transaction could fail with SQLITE_BUSY when upgrading its lock.
     this.saveProgressBatch = (rows) => (db.inTransaction ? batch(rows) : batch.immediate(rows));
+    const answers = db.transaction((rows: readonly AnswerRow[]) => {
+      for (const row of rows) this.updateAnswer.run(row);
+    });
+    this.saveAnswersBatch = (rows) => (db.inTransaction ? answers(rows) : answers.immediate(rows));
   }
 
   loadAll(): Subscription[] {
@@ -102,6 +113,12 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
     this.write(() => this.saveProgressBatch(rows));
   }
 
+  saveAnswers(subscriptions: readonly Subscription[]): void {
+    if (subscriptions.length === 0) return;
+    const rows = subscriptions.map(answerRow);
+    this.write(() => this.saveAnswersBatch(rows));
+  }
+
   remove(id: string): void {
     this.write(() => this.deleteById.run(id));
   }
@@ -112,15 +129,11 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
 }
 
 function progressRow(s: Subscription): ProgressRow {
-  return {
-    id: s.id,
-    local_cseq: s.dialog.localCseq,
-    version: s.version,
-    notify_count: s.notifyCount,
-    last_reply: s.lastReply,
-    last_body: s.lastBody ?? null,
-    failures: s.failures,
-  };
+  return { id: s.id, local_cseq: s.dialog.localCseq, version: s.version, notify_count: s.notifyCount };
+}
+
+function answerRow(s: Subscription): AnswerRow {
+  return { id: s.id, last_reply: s.lastReply, last_body: s.lastBody ?? null, failures: s.failures };
 }
 
 function toRow(s: Subscription): SubscriptionRow {

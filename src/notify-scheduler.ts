@@ -240,7 +240,7 @@ export class NotifyScheduler {
     if (this.answered.size === 0) return;
     const subs = [...this.answered];
     this.answered.clear();
-    this.o.store.saveProgress(subs);
+    this.o.store.saveAnswers(subs);
   }
 
   private checkIdle(): void {

@@ -10,10 +10,12 @@ export interface SubscriptionStore {
   /** Inserts or replaces the whole row. */
   save(subscription: Subscription): void;
   /**
-   * Records, in one transaction, the NOTIFY progress of many subscriptions: local CSeq,
-   * version, notify count, last reply, last body, failures.
+   * Records, in one transaction, what must be durable before NOTIFYs leave: each
+   * subscription's local CSeq, version and notify count.
    */
   saveProgress(subscriptions: readonly Subscription[]): void;
+  /** Records the watchers' last answers (reply code, body sent, failures) for the listing API. */
+  saveAnswers(subscriptions: readonly Subscription[]): void;
   remove(id: string): void;
   /** Deletes every subscription whose expiresAt is before `now`; returns how many. */
   removeExpired(now: number): number;

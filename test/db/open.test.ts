@@ -188,6 +188,7 @@ for (let i = 0; i < 200; i++) {
 }
 for (const s of all) { s.dialog.localCseq = 2; s.version = 1; s.notifyCount = 1; s.lastReply = 200; s.lastBody = 'body'; }
 subs.saveProgress(all);
+subs.saveAnswers(all);
 state.put({ presentity: '1001@a.example', id: 'api', kind: 'dialog', dialogs: [{ id: 'd', state: 'confirmed' }], updatedAt: 1 });
 process.stdout.write('written\\n');
 // No close, no checkpoint: the rows live only in the WAL when the process dies.

@@ -154,12 +154,13 @@ describe('SqliteSubscriptionStore', () => {
       expiresAt: 1,
     }));
     store.saveProgress(progressed);
+    store.saveAnswers(progressed);
 
     const byId = new Map(reopen().loadAll().map((s) => [s.id, s]));
     progressed.forEach((p, i) => {
       const loaded = byId.get(p.id);
       expect(loaded).toBeDefined();
-      // Only the progress columns change; the rest keeps what save() wrote.
+      // Only the progress and answer columns change; the rest keeps what save() wrote.
       const expected: Subscription = {
         ...subs[i],
         dialog: { ...subs[i].dialog, localCseq: p.dialog.localCseq },
@@ -182,6 +183,15 @@ describe('SqliteSubscriptionStore', () => {
     store.save(fullSubscription('s2'));
     expect(() => store.saveProgress([good, bad])).toThrow();
     expect(store.loadAll().find((s) => s.id === 's1')?.version).toBe(5);
+  });
+
+  it('writes CSeq and version without touching the answer columns, and answers without the CSeq', () => {
+    const s1 = fullSubscription('s1');
+    store.save(s1);
+    store.saveProgress([{ ...s1, version: 42, lastReply: 999, failures: 7 }]);
+    expect(reopen().loadAll()[0]).toMatchObject({ version: 42, lastReply: s1.lastReply, failures: s1.failures });
+    store.saveAnswers([{ ...s1, version: 1, lastReply: 481, failures: 2 }]);
+    expect(reopen().loadAll()[0]).toMatchObject({ version: 42, lastReply: 481, failures: 2 });
   });
 
   it('accepts an empty progress batch', () => {

@@ -32,6 +32,14 @@ export class MemorySubscriptionStore implements SubscriptionStore {
       row.dialog.localCseq = s.dialog.localCseq;
       row.version = s.version;
       row.notifyCount = s.notifyCount;
+    }
+  }
+
+  saveAnswers(subscriptions: readonly Subscription[]): void {
+    this.journal.push(`saveAnswers ${subscriptions.map((s) => s.id).join(',')}`);
+    for (const s of subscriptions) {
+      const row = this.rows.get(s.id);
+      if (!row) continue;
       row.lastReply = s.lastReply;
       row.failures = s.failures;
       if (s.lastBody !== undefined) row.lastBody = s.lastBody;

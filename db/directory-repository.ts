@@ -213,7 +213,7 @@ export class SqliteDirectoryRepository implements DirectoryStore, TokenStore {
       ),
       deleteAccount: db.prepare('DELETE FROM accounts WHERE id = ?'),
       getAccount: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`),
-      listAccounts: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY created_at, id`),
+      listAccounts: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY created_at, rowid`),
       accountByRealm: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE realm = ?`),
       accountsByName: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE name = ? COLLATE NOCASE`),
       accountByApiKey: db.prepare(`SELECT ${ACCOUNT_COLUMNS}, api_key_digest FROM accounts WHERE api_key_digest = ?`),
@@ -229,7 +229,7 @@ export class SqliteDirectoryRepository implements DirectoryStore, TokenStore {
       ),
       deleteUser: db.prepare('DELETE FROM users WHERE account_id = ? AND id = ?'),
       getUser: db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE account_id = ? AND id = ?`),
-      listUsers: db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE account_id = ? ORDER BY created_at, id`),
+      listUsers: db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE account_id = ? ORDER BY created_at, rowid`),
       userByUsername: db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE account_id = ? AND username = ?`),
       userByCredentials: db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE account_id = ? AND credentials_hash = ?`),
       insertDevice: db.prepare(
@@ -243,9 +243,9 @@ export class SqliteDirectoryRepository implements DirectoryStore, TokenStore {
       ),
       deleteDevice: db.prepare('DELETE FROM devices WHERE account_id = ? AND id = ?'),
       getDevice: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE account_id = ? AND id = ?`),
-      listDevices: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE account_id = ? ORDER BY created_at, id`),
+      listDevices: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE account_id = ? ORDER BY created_at, rowid`),
       devicesByOwner: db.prepare(
-        `SELECT ${DEVICE_COLUMNS} FROM devices WHERE account_id = ? AND owner_id = ? ORDER BY created_at, id`,
+        `SELECT ${DEVICE_COLUMNS} FROM devices WHERE account_id = ? AND owner_id = ? ORDER BY created_at, rowid`,
       ),
       deviceBySip: db.prepare(
         `SELECT ${prefixed(DEVICE_COLUMNS, 'd', 'd_')}, ${prefixed(ACCOUNT_COLUMNS, 'a', 'a_')} ` +

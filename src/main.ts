@@ -192,8 +192,8 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
       // Queued NOTIFYs go out and get a few seconds for their answers; a phone that has gone
       // silent must not hold the shutdown for Timer F's 32 s.
       await Promise.race([scheduler.idle(), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
-      scheduler.flushAnswered();
       await sip.stop();
+      scheduler.close();
       commit.close();
       closeDatabase(db);
       logger.info({}, 'presence server stopped');

@@ -54,6 +54,7 @@ export class NotifyScheduler {
   private flushScheduled = false;
   private readonly answered = new Set<Subscription>();
   private answeredTimer: TimerHandle | undefined;
+  private closed = false;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   /** One rendering per (presentity, package, revision), shared by every watcher. */
@@ -228,12 +229,19 @@ export class NotifyScheduler {
    * to thousands of phones does not pay a second database write per phone.
    */
   private markAnswered(sub: Subscription): void {
+    if (this.closed) return;
     this.answered.add(sub);
     if (this.answeredTimer !== undefined) return;
     this.answeredTimer = this.o.clock.setTimer(() => this.flushAnswered(), ANSWERS_FLUSH_MS);
   }
 
-  /** Writes the recorded answers now (shutdown calls it before closing the store). */
+  /** Writes the recorded answers and records no more: the store is about to close. */
+  close(): void {
+    this.flushAnswered();
+    this.closed = true;
+  }
+
+  /** Writes the recorded answers now. */
   flushAnswered(): void {
     if (this.answeredTimer !== undefined) this.o.clock.clearTimer(this.answeredTimer);
     this.answeredTimer = undefined;

@@ -109,6 +109,7 @@ export async function startHarness(opts: { tokenTtl?: number; file?: string; log
     async close() {
       await app.close();
       subscriptions.stopTimers();
+      scheduler.close();
       closeDatabase(db);
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     },

@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/support/plain-summary-reporter.ts'],
     // End-to-end tests drive real sockets, SIPp and child processes.
     testTimeout: 30_000,
     hookTimeout: 30_000,

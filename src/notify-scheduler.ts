@@ -7,6 +7,9 @@ import type { SubscriptionStore } from './ports/subscription-store.js';
 import type { PresentityView } from './presentity-view.js';
 import type { Subscription } from './subscription.js';
 
+/** NOTIFYs prepared and sent per event-loop turn. */
+const FLUSH_CHUNK = 250;
+
 /** How often the watchers' answers are written in the background. */
 const ANSWERS_FLUSH_MS = 2000;
 
@@ -98,8 +101,15 @@ export class NotifyScheduler {
 
   private flush(): void {
     this.flushScheduled = false;
-    const batch = this.ready;
-    this.ready = [];
+    // A change watched by thousands goes out in chunks, one per event-loop turn: the first
+    // phones hear it within milliseconds, their 200s (and the REST reply that caused it) are
+    // read in between, and no burst overruns a socket buffer.
+    const batch = this.ready.length <= FLUSH_CHUNK ? this.ready : this.ready.splice(0, FLUSH_CHUNK);
+    if (batch === this.ready) this.ready = [];
+    else {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
     const now = this.o.clock.now();
     const requests: NotifyRequest[] = [];
     const toSave: Subscription[] = [];

@@ -41,8 +41,10 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Data
       db.pragma('journal_size_limit = 67108864');
     }
     db.pragma('foreign_keys = ON');
-    // Negative = KiB: 32 MiB of page cache keeps the subscription table and its indexes hot.
-    db.pragma('cache_size = -32768');
+    // Negative = KiB. The server reads the tables once at boot and then only writes, so the
+    // cache need hold little more than the pages a batch touches: 8 MiB (a larger cache showed
+    // up as resident memory per held subscription, not as speed).
+    db.pragma('cache_size = -8192');
     db.pragma('temp_store = MEMORY');
     migrate(db, migrations);
   } catch (err) {

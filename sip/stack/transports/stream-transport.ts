@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { StreamFramer } from '../stream-framer.js';
 import type { Destination, LocalAddress, MessageSource, SendResult, StackLogger } from '../transport-types.js';
-import { errorReason, newConnectionId, normalizeAddress, type Transport, type TransportSink } from './transport.js';
+import { errorReason, listenOn, newConnectionId, normalizeAddress, type Transport, type TransportSink } from './transport.js';
 
 export interface StreamTransportOptions {
   protocol: 'tcp' | 'tls';
@@ -68,18 +68,11 @@ export class StreamTransport implements Transport {
       } else {
         server = net.createServer((s) => this.adopt(s));
       }
-      const onStartError = (err: Error): void => {
-        reject(new Error(`cannot listen on ${this.protocol} ${host}:${port}: ${errorReason(err)}`));
-      };
-      server.once('error', onStartError);
-      server.listen(port, host, () => {
-        server.off('error', onStartError);
-        server.on('error', (err) => this.log.error({ err, transport: this.protocol }, 'listener error'));
-        const a = server.address() as net.AddressInfo;
-        this.bound = { address: a.address, port: a.port };
+      listenOn(server, this.protocol, host, port, this.log).then((bound) => {
+        this.bound = bound;
         this.server = server;
         resolve();
-      });
+      }, reject);
     });
   }
 

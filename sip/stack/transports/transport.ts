@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Destination, LocalAddress, MessageSource, SendResult, TransportProtocol } from '../transport-types.js';
+import type net from 'node:net';
+import type { Destination, LocalAddress, MessageSource, SendResult, StackLogger, TransportProtocol } from '../transport-types.js';
 
 /** How a transport hands what it received to the transport layer. */
 export interface TransportSink {
@@ -48,4 +49,23 @@ export function errorReason(err: unknown): string {
     return code === undefined ? err.message : `${code}: ${err.message}`;
   }
   return String(err);
+}
+
+/**
+ * Binds a listening server (TCP, TLS, HTTP for WebSocket): a bind failure rejects with the
+ * address in the message; later listener errors are logged, never thrown.
+ */
+export function listenOn(server: net.Server, protocol: TransportProtocol, host: string, port: number, log: StackLogger): Promise<LocalAddress> {
+  return new Promise((resolve, reject) => {
+    const onStartError = (err: Error): void => {
+      reject(new Error(`cannot listen on ${protocol} ${host}:${port}: ${errorReason(err)}`));
+    };
+    server.once('error', onStartError);
+    server.listen(port, host, () => {
+      server.off('error', onStartError);
+      server.on('error', (err) => log.error({ err, transport: protocol }, 'listener error'));
+      const a = server.address() as net.AddressInfo;
+      resolve({ address: a.address, port: a.port });
+    });
+  });
 }

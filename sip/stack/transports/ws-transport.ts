@@ -3,7 +3,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Destination, LocalAddress, MessageSource, SendResult, StackLogger } from '../transport-types.js';
-import { errorReason, newConnectionId, normalizeAddress, type Transport, type TransportSink } from './transport.js';
+import { errorReason, listenOn, newConnectionId, normalizeAddress, type Transport, type TransportSink } from './transport.js';
 
 export interface WsTransportOptions {
   protocol: 'ws' | 'wss';
@@ -88,19 +88,12 @@ export class WsTransport implements Transport {
         }
         wss.handleUpgrade(req, socket, head, (ws) => this.adopt(ws, req));
       });
-      const onStartError = (err: Error): void => {
-        reject(new Error(`cannot listen on ${this.protocol} ${host}:${port}: ${errorReason(err)}`));
-      };
-      server.once('error', onStartError);
-      server.listen(port, host, () => {
-        server.off('error', onStartError);
-        server.on('error', (err) => this.log.error({ err, transport: this.protocol }, 'listener error'));
-        const a = server.address() as net.AddressInfo;
-        this.bound = { address: a.address, port: a.port };
+      listenOn(server, this.protocol, host, port, this.log).then((bound) => {
+        this.bound = bound;
         this.server = server;
         this.wss = wss;
         resolve();
-      });
+      }, reject);
     });
   }
 

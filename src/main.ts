@@ -186,6 +186,9 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   const stop = (stopOpts: { deactivate?: boolean } = {}): Promise<void> => {
     stopping ??= (async () => {
       const deactivate = stopOpts.deactivate ?? config.deactivateOnStop;
+      // Phones that subscribe now are told to come back (503, Retry-After) rather than
+      // holding up the stop with new NOTIFYs.
+      subscriptions.close();
       await http.close();
       subscriptions.stopTimers();
       if (deactivate) await subscriptions.terminateAll('deactivated');

@@ -88,8 +88,17 @@ export class SubscriptionService {
     return restored;
   }
 
+  /** Set while the server stops: new work is turned away so the stop is not held up. */
+  private closing = false;
+
+  /** From now on SUBSCRIBEs get 503 with Retry-After (RFC 3261 21.5.4): the server is stopping. */
+  close(): void {
+    this.closing = true;
+  }
+
   /** RFC 6665 4.2.1: handles a SUBSCRIBE, new or in-dialog. */
   subscribe(req: SubscribeRequest): SipReply {
+    if (this.closing) return reply(503, 'Service Unavailable - shutting down', [['Retry-After', '5']]);
     const pkg = req.event ? this.o.registry.get(req.event.package) : undefined;
     if (!pkg) {
       // RFC 6665 4.2.1.2 / 8.2.2: unknown or missing package.

@@ -387,3 +387,15 @@ describe('SubscriptionService: expiry', () => {
     expect(after.notifier.last!.body).toContain('version="1"');
   });
 });
+
+describe('SubscriptionService while the server stops', () => {
+  it('turns new SUBSCRIBEs away with 503 and Retry-After, creating nothing', () => {
+    const d = createDomain();
+    d.subscriptions.close();
+    const r = d.subscriptions.subscribe(subscribeRequest());
+    expect(r.status).toBe(503);
+    expect(r.headers).toContainEqual(['Retry-After', '5']);
+    expect(r.afterSent).toBeUndefined();
+    expect(d.subscriptions.size).toBe(0);
+  });
+});

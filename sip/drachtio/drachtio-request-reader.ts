@@ -1,7 +1,7 @@
 import type { TransportBinding } from '../../src/transport-binding.js';
 import type { SipRequest } from '../stack/message.js';
 import { parseMessage } from '../stack/parser.js';
-import { parseVia, type Via } from '../stack/via.js';
+import { topVia, type Via } from '../stack/via.js';
 import { asTransport, parseHostPort } from './drachtio-endpoints.js';
 
 /** What drachtio-srf tells about a received request besides its text. */
@@ -40,7 +40,7 @@ export function readDrachtioRequest(meta: DrachtioRequestMeta): ReadResult {
     const top = request.headers.get('Via');
     let via: Via | undefined;
     try {
-      via = top !== undefined ? parseVia(top) : undefined;
+      via = top !== undefined ? topVia(request) : undefined;
     } catch {
       via = undefined;
     }

@@ -16,7 +16,7 @@ import type { ServerTransaction } from '../stack/server-transaction.js';
 import { TransactionLayer, type TransactionTimers } from '../stack/transaction-layer.js';
 import { TransportLayer } from '../stack/transport-layer.js';
 import type { ListenSpec, MessageSource, TransportProtocol } from '../stack/transport-types.js';
-import { parseVia } from '../stack/via.js';
+import { topVia } from '../stack/via.js';
 
 export interface NativeSipFrontOptions {
   config: Pick<Config, 'sipListen' | 'tls'>;
@@ -68,8 +68,7 @@ export function bindingFor(req: SipRequest, source: MessageSource): TransportBin
   };
   if (source.connectionId !== undefined) binding.connectionId = source.connectionId;
   if (source.transport === 'udp') {
-    const top = req.headers.get('Via');
-    const via = top !== undefined ? parseVia(top) : undefined;
+    const via = req.headers.get('Via') !== undefined ? topVia(req) : undefined;
     binding.sendToSource =
       via === undefined ||
       via.rport !== undefined ||

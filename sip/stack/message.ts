@@ -1,4 +1,5 @@
 import type { SipHeaders } from './headers.js';
+import type { Via } from './via.js';
 
 /** A parsed or to-be-sent SIP request (RFC 3261 7.1). */
 export interface SipRequest {
@@ -8,6 +9,11 @@ export interface SipRequest {
   uri: string;
   headers: SipHeaders;
   body: Buffer;
+  /**
+   * The top Via as parsed on receipt (and stamped with received/rport), so the layers above
+   * need not parse it again; absent on messages built here. Read it with topVia().
+   */
+  topVia?: Via;
 }
 
 /** A parsed or to-be-sent SIP response (RFC 3261 7.2). */
@@ -17,6 +23,8 @@ export interface SipResponse {
   reason: string;
   headers: SipHeaders;
   body: Buffer;
+  /** As on SipRequest. */
+  topVia?: Via;
 }
 
 export type SipMessage = SipRequest | SipResponse;

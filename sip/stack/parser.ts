@@ -193,7 +193,7 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
     // Mandatory headers (RFC 3261 8.1.1); a response needs them too for transaction matching.
     const via = headers.get('via');
     if (via === undefined) throw new MessageError('Missing Via header');
-    parseVia(via);
+    const topVia = parseVia(via);
     const from = headers.get('from');
     if (from === undefined) throw new MessageError('Missing From header');
     parseNameAddr(from, 'From');
@@ -232,9 +232,9 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
     }
 
     if (request !== undefined) {
-      return { ok: true, message: { kind: 'request', method: request.method, uri: request.uri, headers, body } };
+      return { ok: true, message: { kind: 'request', method: request.method, uri: request.uri, headers, body, topVia } };
     }
-    return { ok: true, message: { kind: 'response', status, reason, headers, body } };
+    return { ok: true, message: { kind: 'response', status, reason, headers, body, topVia } };
   } catch (e) {
     const st = e instanceof MessageError ? e.status : 400;
     if (request !== undefined) return { ok: false, error: errorText(e), status: st, request };

@@ -20,7 +20,7 @@ import {
   type TransportProtocol,
 } from './transport-types.js';
 import { errorReason } from './transports/transport.js';
-import { parseVia, type Via } from './via.js';
+import { parseVia, topVia, type Via } from './via.js';
 
 /** RFC 3261 17.1.1.1 timer base values, in milliseconds. Tests shrink T1. */
 export interface TransactionTimers {
@@ -193,7 +193,7 @@ export class TransactionLayer {
     if (top === undefined || cseq === undefined) return;
     let key: string;
     try {
-      const branch = parseVia(top).branch;
+      const branch = topVia(response).branch;
       if (branch === undefined) return;
       key = `${branch}|${parseCSeq(cseq).method}`;
     } catch {
@@ -214,7 +214,7 @@ export class TransactionLayer {
     if (request.method === 'ACK') return;
     let via: Via;
     try {
-      via = parseVia(request.headers.get('via') ?? '');
+      via = topVia(request);
     } catch {
       return; // The parser validated the top Via; unreachable in practice.
     }

@@ -16,7 +16,7 @@ import { StreamTransport } from './transports/stream-transport.js';
 import { errorReason, type Transport, type TransportSink } from './transports/transport.js';
 import { UdpTransport } from './transports/udp-transport.js';
 import { WsTransport } from './transports/ws-transport.js';
-import { formatVia, parseVia } from './via.js';
+import { formatVia, topVia } from './via.js';
 
 /** A message that could not be parsed; `request` is set when there is something to answer. */
 export interface MalformedMessage {
@@ -196,18 +196,20 @@ function bare(host: string): string {
  * from, so the response (and later requests, for NAT) go back there.
  */
 function markReceived(req: SipRequest, source: MessageSource): void {
-  const top = req.headers.get('via');
-  if (top === undefined) return;
-  const via = parseVia(top);
+  if (req.headers.get('via') === undefined) return;
+  const via = topVia(req);
   let changed = false;
   // RFC 3581 4: with rport, received is added even if it matches sent-by.
   if (via.rport === true || bare(via.host) !== source.address) {
     via.params.set('received', source.address);
+    via.received = source.address;
     changed = true;
   }
   if (via.rport === true) {
     via.params.set('rport', String(source.port));
+    via.rport = source.port;
     changed = true;
   }
   if (changed) req.headers.replaceFirst('via', formatVia(via));
+  req.topVia = via;
 }

@@ -102,3 +102,11 @@ export function formatVia(via: Pick<Via, 'transport' | 'host' | 'port' | 'params
   const port = via.port === undefined ? '' : `:${via.port}`;
   return `SIP/2.0/${via.transport} ${via.host}${port}${formatParams(via.params)}`;
 }
+
+/** The message's top Via: the one parsed on receipt, or parsed now. Throws SipParseError. */
+export function topVia(msg: { headers: { get(name: string): string | undefined }; topVia?: Via }): Via {
+  if (msg.topVia !== undefined) return msg.topVia;
+  const top = msg.headers.get('via');
+  if (top === undefined) throw new SipParseError('Missing Via header');
+  return parseVia(top);
+}

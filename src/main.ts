@@ -26,21 +26,16 @@ import { DirectoryService } from './directory/directory-service.js';
 import { AuthFailureLimiter } from './digest/auth-failure-limiter.js';
 import { NonceBook } from './digest/nonce-book.js';
 import { SipDigestAuthenticator } from './digest/sip-digest-authenticator.js';
-import { EventPackageRegistry } from './event-package-registry.js';
-import { NotifyScheduler } from './notify-scheduler.js';
-import { dialogPackage } from './packages/dialog-package.js';
 import { dialogPublication } from './packages/dialog-publication.js';
 import { presencePublication } from './packages/presence-publication.js';
-import { messageSummaryPackage } from './packages/message-summary-package.js';
-import { presencePackage } from './packages/presence-package.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import type { Notifier } from './ports/notifier.js';
 import type { SipFront } from './ports/sip-front.js';
-import { PresenceService } from './presence-service.js';
-import { PresentityStates } from './presentity-states.js';
+import { createPresenceCore } from './presence-core.js';
+import type { PresenceService } from './presence-service.js';
 import { PublicationService } from './publication-service.js';
-import { SubscriptionService } from './subscription-service.js';
+import type { SubscriptionService } from './subscription-service.js';
 
 export interface RunningServer {
   config: Config;
@@ -95,30 +90,18 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   const subscriptionStore = new SqliteSubscriptionStore(db, commit);
   const stateStore = new SqliteStateStore(db, commit);
 
-  const registry = new EventPackageRegistry().register(dialogPackage).register(presencePackage).register(messageSummaryPackage);
-  const states = new PresentityStates(stateStore, clock);
   // The front is built after the services that it calls; NOTIFYs reach it through this seam.
   let front: SipFront | undefined;
   const notifier: Notifier = {
     notify: (request) => (front ? front.notify(request) : Promise.resolve({ kind: 'transport-error', reason: 'SIP front not started' })),
   };
-  let subscriptions: SubscriptionService;
-  const scheduler = new NotifyScheduler({
+  const { states, scheduler, subscriptions, presence } = createPresenceCore({
+    subscriptionStore,
+    stateStore,
     notifier,
-    store: subscriptionStore,
-    registry,
-    view: (p) => states.view(p),
     clock,
-    logger: logger.child({ component: 'notifier' }),
+    logger,
     maxTimeouts: config.notifyMaxTimeouts,
-    onEnded: (sub, cause) => subscriptions.ended(sub, cause),
-  });
-  subscriptions = new SubscriptionService({ registry, store: subscriptionStore, scheduler, clock, logger: logger.child({ component: 'subscriptions' }) });
-  const presence = new PresenceService({
-    states,
-    subscriptions,
-    clock,
-    logger: logger.child({ component: 'presence' }),
     ringingTtl: config.ringingTtl,
     busyTtl: config.busyTtl,
   });

@@ -11,19 +11,14 @@ import { SqliteStateStore } from '../../db/state-repository.js';
 import { SqliteSubscriptionStore } from '../../db/subscription-repository.js';
 import { AuthService } from '../../src/directory/auth-service.js';
 import { DirectoryService } from '../../src/directory/directory-service.js';
-import { EventPackageRegistry } from '../../src/event-package-registry.js';
-import { NotifyScheduler } from '../../src/notify-scheduler.js';
-import { dialogPackage } from '../../src/packages/dialog-package.js';
-import { messageSummaryPackage } from '../../src/packages/message-summary-package.js';
-import { presencePackage } from '../../src/packages/presence-package.js';
 import { systemClock, type Clock } from '../../src/ports/clock.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { Notifier, NotifyRequest } from '../../src/ports/notifier.js';
-import { PresenceService } from '../../src/presence-service.js';
-import { PresentityStates } from '../../src/presentity-states.js';
+import type { PresenceService } from '../../src/presence-service.js';
 import type { SubscribeRequest } from '../../src/subscribe-request.js';
-import { SubscriptionService } from '../../src/subscription-service.js';
+import type { SubscriptionService } from '../../src/subscription-service.js';
 import type { Subscription } from '../../src/subscription.js';
+import { createPresenceCore } from '../../src/presence-core.js';
 
 /** The wall clock, shifted by `advance()`: token expiry without waiting. */
 export class ShiftedClock implements Clock {
@@ -75,21 +70,16 @@ export async function startHarness(opts: { tokenTtl?: number; file?: string; log
     },
   };
 
-  const registry = new EventPackageRegistry().register(dialogPackage).register(presencePackage).register(messageSummaryPackage);
-  const states = new PresentityStates(stateStore, systemClock);
-  let subscriptions: SubscriptionService;
-  const scheduler = new NotifyScheduler({
+  const { scheduler, subscriptions, presence } = createPresenceCore({
+    subscriptionStore: subStore,
+    stateStore,
     notifier,
-    store: subStore,
-    registry,
-    view: (p) => states.view(p),
     clock: systemClock,
     logger: silentLogger,
     maxTimeouts: 3,
-    onEnded: (s, c) => subscriptions.ended(s, c),
+    ringingTtl: 300,
+    busyTtl: 14400,
   });
-  subscriptions = new SubscriptionService({ registry, store: subStore, scheduler, clock: systemClock, logger: silentLogger });
-  const presence = new PresenceService({ states, subscriptions, clock: systemClock, logger: silentLogger, ringingTtl: 300, busyTtl: 14400 });
 
   const directory = new DirectoryService({ store: repo, tokens: repo, clock });
   const auth = new AuthService({ store: repo, tokens: repo, clock, tokenTtl: opts.tokenTtl ?? 3600 });

@@ -1,18 +1,11 @@
-import { EventPackageRegistry } from '../../src/event-package-registry.js';
-import { NotifyScheduler } from '../../src/notify-scheduler.js';
 import type { DropCause, TerminationReason } from '../../src/notify-scheduler.js';
-import { dialogPackage } from '../../src/packages/dialog-package.js';
-import { messageSummaryPackage } from '../../src/packages/message-summary-package.js';
-import { presencePackage } from '../../src/packages/presence-package.js';
 import { silentLogger } from '../../src/ports/logger.js';
-import { PresenceService } from '../../src/presence-service.js';
-import { PresentityStates } from '../../src/presentity-states.js';
 import type { SubscribeRequest } from '../../src/subscribe-request.js';
 import type { Subscription } from '../../src/subscription.js';
-import { SubscriptionService } from '../../src/subscription-service.js';
 import { FakeClock } from './fake-clock.js';
 import { MemoryStateStore, MemorySubscriptionStore } from './memory-stores.js';
 import { RecordingNotifier } from './recording-notifier.js';
+import { createPresenceCore } from '../../src/presence-core.js';
 
 export interface DomainHarnessOptions {
   maxTimeouts?: number;
@@ -33,31 +26,17 @@ export function createDomain(opts: DomainHarnessOptions = {}) {
   const subscriptionStore = opts.subscriptionStore ?? new MemorySubscriptionStore(journal);
   const stateStore = opts.stateStore ?? new MemoryStateStore();
   const notifier = new RecordingNotifier(journal);
-  const registry = new EventPackageRegistry().register(dialogPackage).register(presencePackage).register(messageSummaryPackage);
-  const states = new PresentityStates(stateStore, clock);
   const ended: Array<{ sub: Subscription; cause: TerminationReason | DropCause }> = [];
-  let subscriptions: SubscriptionService | undefined;
-  const scheduler = new NotifyScheduler({
+  const { registry, states, scheduler, subscriptions, presence } = createPresenceCore({
+    subscriptionStore,
+    stateStore,
     notifier,
-    store: subscriptionStore,
-    registry,
-    view: (p) => states.view(p),
     clock,
     logger: silentLogger,
     maxTimeouts: opts.maxTimeouts ?? 3,
-    onEnded: (sub, cause) => {
-      ended.push({ sub, cause });
-      subscriptions?.ended(sub, cause);
-    },
-  });
-  subscriptions = new SubscriptionService({ registry, store: subscriptionStore, scheduler, clock, logger: silentLogger });
-  const presence = new PresenceService({
-    states,
-    subscriptions,
-    clock,
-    logger: silentLogger,
     ringingTtl: opts.ringingTtl ?? 300,
     busyTtl: opts.busyTtl ?? 14_400,
+    onEnded: (sub, cause) => ended.push({ sub, cause }),
   });
   return { journal, clock, subscriptionStore, stateStore, notifier, registry, states, scheduler, subscriptions, presence, ended };
 }

@@ -2,6 +2,7 @@ import type { SubscribeRequest, UriParts } from '../src/subscribe-request.js';
 import type { TransportBinding } from '../src/transport-binding.js';
 import { parseAccept } from './stack/accept.js';
 import { parseCSeq } from './stack/cseq.js';
+import { detachedString } from './stack/detached-string.js';
 import { parseEvent } from './stack/event.js';
 import type { SipHeaders } from './stack/headers.js';
 import { parseIntegerHeader } from './stack/integer-header.js';
@@ -21,14 +22,8 @@ export class BadRequest extends Error {
   override readonly name = 'BadRequest';
 }
 
-/**
- * A copy of a string cut from a message. V8 keeps substrings as slices of their parent, so a
- * subscription holding a Call-ID would otherwise keep the whole SUBSCRIBE text alive for as
- * long as it lives (hundreds of bytes per held subscription).
- */
-function own(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
-}
+/** Strings a subscription keeps must not keep the SUBSCRIBE's text alive with them. */
+const own = detachedString;
 
 function uriParts(text: string, what: string): UriParts {
   const uri = parseUri(text, what);

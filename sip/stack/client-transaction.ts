@@ -25,6 +25,11 @@ export interface ClientTransactionHost {
 /**
  * A non-INVITE client transaction (RFC 3261 17.1.2). One Timeout at a time serves both
  * Timer E (retransmit, UDP only) and Timer F (give up), whichever is due first.
+ *
+ * Once it has an outcome the request bytes and the outcome are let go: on UDP the
+ * transaction lingers for Timer K (5 s) only to absorb retransmitted responses, and at
+ * thousands of NOTIFYs a second a lingering response (its datagram, headers and the message
+ * text its strings are cut from) would add megabytes of short-lived memory.
  */
 export class ClientTransaction {
   private stateValue: ClientTransactionState = 'trying';
@@ -33,17 +38,19 @@ export class ClientTransaction {
   private nextRetransmit = Infinity;
   private readonly deadline: number;
   private settle: ((r: ClientTransactionResult) => void) | undefined;
-  readonly result: Promise<ClientTransactionResult>;
+  /** The request on the wire; undefined once the transaction has its outcome. */
+  private data: Buffer | undefined;
   /** Bumped when Timer K is (re)armed, so stale expiries are ignored. */
   timerGeneration = 0;
 
   constructor(
     readonly key: string,
-    private readonly data: Buffer,
+    data: Buffer,
     readonly destination: Destination,
     readonly reliable: boolean,
     private readonly host: ClientTransactionHost,
   ) {
+    this.data = data;
     const { t1 } = host.timers;
     this.interval = t1;
     const now = performance.now();
@@ -51,20 +58,20 @@ export class ClientTransaction {
     this.deadline = now + 64 * t1;
     // Timer E only on unreliable transports (RFC 3261 17.1.2.2).
     if (!reliable) this.nextRetransmit = now + t1;
-    this.result = new Promise((resolve) => {
-      this.settle = resolve;
-    });
   }
 
   get state(): ClientTransactionState {
     return this.stateValue;
   }
 
-  start(): void {
-    this.arm();
-    void this.host.send(this.destination, this.data).then((r) => {
-      if (!r.ok) this.finish({ kind: 'transport-error', reason: r.reason });
+  /** Sends the request and arms Timers E and F; resolves with the outcome (never rejects). */
+  start(): Promise<ClientTransactionResult> {
+    const result = new Promise<ClientTransactionResult>((resolve) => {
+      this.settle = resolve;
     });
+    this.arm();
+    this.transmit();
+    return result;
   }
 
   /** A response matched this transaction (RFC 3261 17.1.3). */
@@ -87,6 +94,7 @@ export class ClientTransaction {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.stateValue = result.kind === 'response' ? 'completed' : 'terminated';
+    this.data = undefined;
     settle(result);
     this.host.onDone(this);
   }
@@ -94,6 +102,13 @@ export class ClientTransaction {
   terminate(): void {
     this.stateValue = 'terminated';
     this.timerGeneration++;
+  }
+
+  private transmit(): void {
+    if (this.data === undefined) return;
+    void this.host.send(this.destination, this.data).then((r) => {
+      if (!r.ok) this.finish({ kind: 'transport-error', reason: r.reason });
+    });
   }
 
   private arm(): void {
@@ -112,9 +127,7 @@ export class ClientTransaction {
     }
     if (now >= this.nextRetransmit - 1) {
       // Timer E: retransmit, doubling up to T2 (RFC 3261 17.1.2.2).
-      void this.host.send(this.destination, this.data).then((r) => {
-        if (!r.ok) this.finish({ kind: 'transport-error', reason: r.reason });
-      });
+      this.transmit();
       if (this.stateValue === 'trying') this.interval = Math.min(this.interval * 2, this.host.timers.t2);
       this.nextRetransmit = now + this.interval;
     }

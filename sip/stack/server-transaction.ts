@@ -30,7 +30,13 @@ export interface ServerTransactionHost {
 export class ServerTransaction {
   private stateValue: ServerTransactionState = 'trying';
   private request: SipRequest | undefined;
-  private lastResponse: Buffer | undefined;
+  /**
+   * The last response's bytes as a latin1 string (one char per byte, so exact), for
+   * retransmissions. A string lives in the compacting JS heap; a Buffer would be a slice of an
+   * 8 KiB malloc'd pool slab, and tens of thousands of them kept for Timer J fragment the C
+   * heap, which then never shrinks back.
+   */
+  private lastResponse: string | undefined;
   private tag: string | undefined;
   /** Bumped whenever the pending timer changes meaning, so stale expiries are ignored. */
   timerGeneration = 0;
@@ -89,7 +95,7 @@ export class ServerTransaction {
       server: this.host.serverHeader,
     });
     const data = serialize(response);
-    this.lastResponse = data;
+    this.lastResponse = data.toString('latin1');
     if (status >= 200) {
       // RFC 3261 17.2.2: Trying/Proceeding -> Completed on a final response. The request is
       // dropped now: thousands of completed transactions may linger for Timer J.
@@ -103,7 +109,7 @@ export class ServerTransaction {
   /** RFC 3261 17.2.2: a retransmitted request gets the last response again, or nothing in Trying. */
   onRetransmission(): void {
     if (this.lastResponse === undefined || this.stateValue === 'terminated') return;
-    void this.host.send(this.destination, this.lastResponse);
+    void this.host.send(this.destination, Buffer.from(this.lastResponse, 'latin1'));
   }
 
   terminate(): void {

@@ -2,6 +2,7 @@ import { MAGIC_COOKIE, newBranch } from './branch.js';
 import { ClientTransaction, type ClientTransactionHost, type ClientTransactionResult } from './client-transaction.js';
 import { parseCSeq } from './cseq.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { detachedString } from './detached-string.js';
 import type { SipMessage, SipRequest, SipResponse } from './message.js';
 import { parseNameAddr } from './name-addr.js';
 import { buildResponse } from './response-builder.js';
@@ -160,8 +161,7 @@ export class TransactionLayer {
     }
     const tx = new ClientTransaction(key, data, dest, isReliable(dest.transport), this.clientHost);
     this.clients.set(key, tx);
-    tx.start();
-    return tx.result;
+    return tx.start();
   }
 
   /** Live transaction counts, for metrics and tests. */
@@ -224,7 +224,10 @@ export class TransactionLayer {
       existing.onRetransmission();
       return;
     }
-    const tx = new ServerTransaction(key, request, source, responseDestination(via, source), this.serverHost);
+    // The key and the destination outlive the request (Timer J): detach them from its text.
+    const dest = responseDestination(via, source);
+    dest.address = detachedString(dest.address);
+    const tx = new ServerTransaction(detachedString(key), request, source, dest, this.serverHost);
     this.servers.set(key, tx);
     this.serverTimers.add({ tx, generation: tx.timerGeneration });
     const handler = this.handler;

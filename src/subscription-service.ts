@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { EventPackageRegistry } from './event-package-registry.js';
 import type { EventPackage, StateKind } from './event-package.js';
 import type { DropCause, NotifyScheduler, TerminationReason } from './notify-scheduler.js';
-import type { Clock, TimerHandle } from './ports/clock.js';
+import { ExpiryWheel } from './expiry-wheel.js';
+import type { Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import type { SubscriptionStore } from './ports/subscription-store.js';
 import { presentityOf, splitPresentity, type Presentity } from './presentity.js';
@@ -61,13 +62,14 @@ function acceptsType(accept: readonly string[], contentType: string): boolean {
 export class SubscriptionService {
   private readonly subs = new Map<string, Subscription>();
   private readonly byPresentity = new Map<Presentity, Set<Subscription>>();
-  private readonly timers = new Map<string, TimerHandle>();
+  private readonly expiries: ExpiryWheel<Subscription>;
   /** Unsubscribed: already deleted from the store, waiting for the final NOTIFY. */
   private readonly unstored = new Set<string>();
   private readonly log: Logger;
 
   constructor(private readonly o: SubscriptionServiceOptions) {
     this.log = o.logger;
+    this.expiries = new ExpiryWheel(o.clock, (sub) => sub.expiresAt, (sub) => this.expire(sub));
   }
 
   /** Loads stored subscriptions and rebuilds their expiry timers; sweeps the expired. Sends nothing. */
@@ -156,8 +158,7 @@ export class SubscriptionService {
 
   /** Stops all expiry timers (shutdown); subscriptions stay stored. */
   stopTimers(): void {
-    for (const handle of this.timers.values()) this.o.clock.clearTimer(handle);
-    this.timers.clear();
+    this.expiries.clear();
   }
 
   /** Called by the scheduler when a subscription is over. */
@@ -241,7 +242,7 @@ export class SubscriptionService {
       // RFC 6665 4.2.1.4: unsubscribe; the final NOTIFY says so.
       // Gone from the store at once: if the server dies before the final NOTIFY is answered,
       // it must not come back with a subscription the phone has ended.
-      this.disarm(sub.id);
+      this.disarm(sub);
       sub.expiresAt = now;
       this.o.store.remove(sub.id);
       this.unstored.add(sub.id);
@@ -253,6 +254,7 @@ export class SubscriptionService {
     if (req.contact) sub.dialog.remoteTarget = req.contact;
     sub.dialog.binding = req.binding;
     sub.expires = expires;
+    this.disarm(sub);
     sub.expiresAt = now + expires * 1000;
     if (req.userAgent !== undefined) sub.userAgent = req.userAgent;
     this.o.store.save(sub);
@@ -280,7 +282,7 @@ export class SubscriptionService {
 
   private unindex(sub: Subscription): void {
     this.subs.delete(sub.id);
-    this.disarm(sub.id);
+    this.disarm(sub);
     const set = this.byPresentity.get(sub.presentity);
     if (set) {
       set.delete(sub);
@@ -288,23 +290,23 @@ export class SubscriptionService {
     }
   }
 
+  /** Call before changing `expiresAt`, and arm again after. */
   private arm(sub: Subscription): void {
-    this.disarm(sub.id);
-    const handle = this.o.clock.setTimer(() => {
-      this.timers.delete(sub.id);
-      if (this.subs.get(sub.id) !== sub) return;
-      if (sub.expiresAt > this.o.clock.now()) return this.arm(sub);
-      // RFC 6665 4.2.2: expiry without refresh ends with terminated;reason=timeout.
-      this.o.scheduler.enqueue(sub, 'timeout');
-    }, sub.expiresAt - this.o.clock.now());
-    this.timers.set(sub.id, handle);
+    this.expiries.add(sub, sub.expiresAt);
   }
 
-  private disarm(id: string): void {
-    const handle = this.timers.get(id);
-    if (handle !== undefined) {
-      this.o.clock.clearTimer(handle);
-      this.timers.delete(id);
+  private disarm(sub: Subscription): void {
+    this.expiries.remove(sub, sub.expiresAt);
+  }
+
+  private expire(sub: Subscription): void {
+    if (this.subs.get(sub.id) !== sub) return;
+    if (sub.expiresAt > this.o.clock.now()) return this.arm(sub);
+    // RFC 6665 4.2.2: expiry without refresh ends with terminated;reason=timeout.
+    try {
+      this.o.scheduler.enqueue(sub, 'timeout');
+    } catch (err) {
+      this.log.error({ err, subscription: sub.id }, 'expiry of a subscription failed');
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { SubscriptionStore } from '../src/ports/subscription-store.js';
 import { splitPresentity } from '../src/presentity.js';
-import type { Subscription } from '../src/subscription.js';
+import { lastBodyOf, type Subscription } from '../src/subscription.js';
 import type { SipTransport } from '../src/transport-binding.js';
 import { writeRunner, type GroupCommit, type WriteRunner } from './group-commit.js';
 
@@ -133,7 +133,7 @@ function progressRow(s: Subscription): ProgressRow {
 }
 
 function answerRow(s: Subscription): AnswerRow {
-  return { id: s.id, last_reply: s.lastReply, last_body: s.lastBody ?? null, failures: s.failures };
+  return { id: s.id, last_reply: s.lastReply, last_body: lastBodyOf(s) ?? null, failures: s.failures };
 }
 
 function toRow(s: Subscription): SubscriptionRow {
@@ -170,7 +170,7 @@ function toRow(s: Subscription): SubscriptionRow {
     last_subscribe_at: s.lastSubscribeAt,
     notify_count: s.notifyCount,
     last_reply: s.lastReply,
-    last_body: s.lastBody ?? null,
+    last_body: lastBodyOf(s) ?? null,
     failures: s.failures,
   };
 }

@@ -145,7 +145,7 @@ export class NotifyScheduler {
     const version = sub.version++;
     const text = body.text(version);
     sub.notifyCount++;
-    sub.lastBody = text;
+    sub.lastRendering = body;
     let state: string;
     if (slot.terminal) {
       slot.finalSent = true;

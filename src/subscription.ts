@@ -1,3 +1,4 @@
+import type { RenderedBody } from './event-package.js';
 import type { Presentity } from './presentity.js';
 import type { TransportBinding } from './transport-binding.js';
 
@@ -51,10 +52,22 @@ export interface Subscription {
   notifyCount: number;
   /** Status code of the watcher's answer to the last NOTIFY (0 before any, 408 on timeout). */
   lastReply: number;
-  /** The last body sent. */
+  /**
+   * The last body sent, as the rendering every watcher of that state shares: spelled out
+   * with this subscription's version only when asked for (lastBodyOf), so a held
+   * subscription does not carry a copy of its last NOTIFY's XML.
+   */
+  lastRendering?: RenderedBody;
+  /** The last body sent, as read back from the store after a restart. */
   lastBody?: string;
   /** Consecutive NOTIFY timeouts; the subscription is dropped past the configured limit. */
   failures: number;
+}
+
+/** The body of the last NOTIFY sent, if any. */
+export function lastBodyOf(sub: Subscription): string | undefined {
+  // The version goes up by one with each NOTIFY, so the last one carried version - 1.
+  return sub.lastRendering !== undefined ? sub.lastRendering.text(sub.version - 1) : sub.lastBody;
 }
 
 export function subscriptionKey(callId: string, remoteTag: string, localTag: string, event: string, eventId?: string): string {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { settle, startHarness, subscribe, subscribeRequest, type Harness } from './harness.js';
 import { call, curl, emptyValues, tenant, type Tenant } from './fixtures.js';
+import { lastBodyOf } from '../../src/subscription.js';
 
 const GREGORIAN_OFFSET = 62_167_219_200;
 
@@ -102,7 +103,7 @@ describe('presence API', () => {
       expect(subs['1001'].dialog['dlg-1@10.0.0.9']).toEqual({
         expires: 1820,
         from: '2001@acme.example.com',
-        notify: { body: dialogSub.lastBody, reply: 200, sequence: 1 },
+        notify: { body: lastBodyOf(dialogSub), reply: 200, sequence: 1 },
         stalker: 'BLF-test-node-1',
         timestamp: Math.floor(dialogSub.lastSubscribeAt / 1000) + GREGORIAN_OFFSET,
         version: 1,

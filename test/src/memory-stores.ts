@@ -3,7 +3,7 @@ import type { StateStore } from '../../src/ports/state-store.js';
 import type { SubscriptionStore } from '../../src/ports/subscription-store.js';
 import type { Presentity } from '../../src/presentity.js';
 import type { StateSource } from '../../src/state-source.js';
-import type { Subscription } from '../../src/subscription.js';
+import { lastBodyOf, type Subscription } from '../../src/subscription.js';
 
 /**
  * A SubscriptionStore in a Map. Rows are copies, as a database would keep them: what the
@@ -21,7 +21,12 @@ export class MemorySubscriptionStore implements SubscriptionStore {
 
   save(subscription: Subscription): void {
     this.journal.push(`save ${subscription.id}`);
-    this.rows.set(subscription.id, structuredClone(subscription));
+    // Stored as SQLite stores it: the last body spelled out.
+    const { lastRendering: _rendering, ...plain } = subscription;
+    const row = structuredClone(plain);
+    const body = lastBodyOf(subscription);
+    if (body !== undefined) row.lastBody = body;
+    this.rows.set(subscription.id, row);
   }
 
   saveProgress(subscriptions: readonly Subscription[]): void {
@@ -42,7 +47,8 @@ export class MemorySubscriptionStore implements SubscriptionStore {
       if (!row) continue;
       row.lastReply = s.lastReply;
       row.failures = s.failures;
-      if (s.lastBody !== undefined) row.lastBody = s.lastBody;
+      const body = lastBodyOf(s);
+      if (body !== undefined) row.lastBody = body;
     }
   }
 

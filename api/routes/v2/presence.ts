@@ -3,7 +3,7 @@ import type { Account } from '../../../src/directory/documents.js';
 import { devicePresenceTargets, extensionPresenceTarget, userPresenceTargets } from '../../../src/directory/presence-targets.js';
 import type { PresenceService } from '../../../src/presence-service.js';
 import { splitPresentity, type Presentity } from '../../../src/presentity.js';
-import type { Subscription } from '../../../src/subscription.js';
+import { lastBodyOf, type Subscription } from '../../../src/subscription.js';
 import { responses } from '../../envelope.js';
 import { ApiError, forbidden } from '../../errors.js';
 import { parsePresenceCommand, type PresenceCommand } from '../../presence-command.js';
@@ -25,7 +25,8 @@ const GREGORIAN_EPOCH_OFFSET = 62_167_219_200;
 
 function listingEntry(sub: Subscription, stalker: string): SubscriptionEntry {
   const notify: SubscriptionEntry['notify'] = { reply: sub.lastReply, sequence: sub.notifyCount };
-  if (sub.lastBody !== undefined) notify.body = sub.lastBody;
+  const body = lastBodyOf(sub);
+  if (body !== undefined) notify.body = body;
   return {
     expires: sub.expires,
     from: sub.watcher,

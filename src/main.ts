@@ -32,7 +32,9 @@ import { systemClock, type Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import type { Notifier } from './ports/notifier.js';
 import type { SipFront } from './ports/sip-front.js';
+import { HeapReclaimer } from './heap-reclaimer.js';
 import { createPresenceCore } from './presence-core.js';
+import { v8Heap } from './v8-heap.js';
 import type { PresenceService } from './presence-service.js';
 import { PublicationService } from './publication-service.js';
 import type { SubscriptionService } from './subscription-service.js';
@@ -164,6 +166,9 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
     throw err;
   }
   logger.info({ sip: sip.listening(), http: http.address, db: config.dbPath, backend: config.sipBackend, sipAuth: config.sipAuth }, 'presence server listening');
+  // The process's own memory, on the wall clock whatever clock the domain runs on.
+  const heap = new HeapReclaimer({ clock: systemClock, logger: logger.child({ component: 'heap' }), ...v8Heap() });
+  heap.start();
 
   let stopping: Promise<void> | undefined;
   const stop = (stopOpts: { deactivate?: boolean } = {}): Promise<void> => {
@@ -172,6 +177,7 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
       // Phones that subscribe now are told to come back (503, Retry-After) rather than
       // holding up the stop with new NOTIFYs.
       subscriptions.close();
+      heap.stop();
       await http.close();
       subscriptions.stopTimers();
       if (deactivate) await subscriptions.terminateAll('deactivated');

@@ -57,7 +57,15 @@ function onMessage(m) {
         gc();
         gc();
       }
-      process.send?.({ type: 'done', id: m.id, collected: !!gc, usage: process.memoryUsage(), subscriptions: server.subscriptions.size });
+      process.send?.({
+        type: 'done',
+        id: m.id,
+        collected: !!gc,
+        usage: process.memoryUsage(),
+        // Committed vs used per V8 space: where heap slack sits (young generation or old).
+        spaces: v8.getHeapSpaceStatistics().map((s) => ({ name: s.space_name, size: s.space_size, used: s.space_used_size })),
+        subscriptions: server.subscriptions.size,
+      });
       break;
     }
     case 'heap-snapshot': {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { EventPackageRegistry } from './event-package-registry.js';
 import type { EventPackage, StateKind } from './event-package.js';
 import type { DropCause, NotifyScheduler, TerminationReason } from './notify-scheduler.js';
@@ -7,6 +6,7 @@ import type { Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import type { SubscriptionStore } from './ports/subscription-store.js';
 import { presentityOf, splitPresentity, type Presentity } from './presentity.js';
+import { randomHex } from './random-hex.js';
 import { reply, type SipReply } from './sip-reply.js';
 import type { SubscribeRequest, UriParts } from './subscribe-request.js';
 import { subscriptionKey, type Subscription } from './subscription.js';
@@ -179,7 +179,8 @@ export class SubscriptionService {
     const expires = this.grant(req.expires, pkg);
     if (typeof expires !== 'number') return expires;
     const now = this.o.clock.now();
-    const localTag = randomBytes(8).toString('hex');
+    // RFC 3261 19.3: at least 32 random bits; 64 here.
+    const localTag = randomHex(8);
     const sub: Subscription = {
       id: subscriptionKey(req.callId, req.fromTag!, localTag, pkg.name, req.event?.id),
       dialog: {

@@ -1,15 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../src/random-hex.js';
 
 /** RFC 3261 8.1.1.7: branches starting with this are unique per transaction. */
 export const MAGIC_COOKIE = 'z9hG4bK';
 
-/**
- * A fresh Via branch: the magic cookie plus 128 random bits. Random bytes are drawn in
- * batches because one randomBytes() call per NOTIFY is measurably slow at high rates.
- */
-let pool = Buffer.alloc(0);
-let poolOffset = 0;
-
+/** A fresh Via branch: the magic cookie plus 128 random bits. */
 export function newBranch(): string {
   return MAGIC_COOKIE + randomHex(16);
 }
@@ -17,14 +11,4 @@ export function newBranch(): string {
 /** A random tag for To/From (RFC 3261 19.3 asks for at least 32 random bits; 64 are used). */
 export function newTag(): string {
   return randomHex(8);
-}
-
-function randomHex(bytes: number): string {
-  if (poolOffset + bytes > pool.length) {
-    pool = randomBytes(4096);
-    poolOffset = 0;
-  }
-  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
-  poolOffset += bytes;
-  return hex;
 }

@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { SubscriptionStore } from '../src/ports/subscription-store.js';
 import { splitPresentity } from '../src/presentity.js';
-import { lastBodyOf, type Subscription } from '../src/subscription.js';
+import { lastBodyOf, notifiesReserved, type Subscription } from '../src/subscription.js';
 import type { SipTransport } from '../src/transport-binding.js';
 import { writeRunner, type GroupCommit, type WriteRunner } from './group-commit.js';
 
@@ -139,6 +139,8 @@ function answerRow(s: Subscription): AnswerRow {
 function toRow(s: Subscription): SubscriptionRow {
   const { dialog } = s;
   const { binding } = dialog;
+  // Written as it will be after the NOTIFYs reserved ahead (the one that follows a SUBSCRIBE).
+  const ahead = notifiesReserved(s);
   return {
     id: s.id,
     call_id: dialog.callId,
@@ -148,7 +150,7 @@ function toRow(s: Subscription): SubscriptionRow {
     remote_uri: dialog.remoteUri,
     remote_target: dialog.remoteTarget,
     route_set: JSON.stringify(dialog.routeSet),
-    local_cseq: dialog.localCseq,
+    local_cseq: dialog.localCseq + ahead,
     remote_cseq: dialog.remoteCseq,
     transport: binding.transport,
     source_address: binding.source.address,
@@ -164,11 +166,11 @@ function toRow(s: Subscription): SubscriptionRow {
     watcher: s.watcher,
     expires: s.expires,
     expires_at: s.expiresAt,
-    version: s.version,
+    version: s.version + ahead,
     user_agent: s.userAgent ?? null,
     created_at: s.createdAt,
     last_subscribe_at: s.lastSubscribeAt,
-    notify_count: s.notifyCount,
+    notify_count: s.notifyCount + ahead,
     last_reply: s.lastReply,
     last_body: lastBodyOf(s) ?? null,
     failures: s.failures,

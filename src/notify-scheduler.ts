@@ -121,9 +121,14 @@ export class NotifyScheduler {
       if (!request) continue;
       requests.push(request);
       sending.push(slot);
-      if (slot.persistent) toSave.push(slot.sub);
+      // A NOTIFY whose CSeq the SUBSCRIBE's own write already recorded needs no write.
+      const sub = slot.sub;
+      if (slot.persistent && sub.dialog.localCseq > (sub.durableCseq ?? 0)) toSave.push(sub);
     }
-    if (toSave.length > 0) this.o.store.saveProgress(toSave);
+    if (toSave.length > 0) {
+      this.o.store.saveProgress(toSave);
+      for (const sub of toSave) sub.durableCseq = sub.dialog.localCseq;
+    }
     for (let i = 0; i < sending.length; i++) {
       const slot = sending[i]!;
       slot.inFlight = true;

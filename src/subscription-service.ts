@@ -9,7 +9,7 @@ import { presentityOf, splitPresentity, type Presentity } from './presentity.js'
 import { randomHex } from './random-hex.js';
 import { reply, type SipReply } from './sip-reply.js';
 import type { SubscribeRequest, UriParts } from './subscribe-request.js';
-import { subscriptionKey, type Subscription } from './subscription.js';
+import { reserveNextNotify, subscriptionKey, type Subscription } from './subscription.js';
 
 export interface SubscriptionFilter {
   realm?: string;
@@ -218,6 +218,7 @@ export class SubscriptionService {
         afterSent: () => this.o.scheduler.enqueue(sub, 'timeout', false),
       };
     }
+    reserveNextNotify(sub);
     this.o.store.save(sub);
     this.index(sub);
     this.arm(sub);
@@ -258,6 +259,7 @@ export class SubscriptionService {
     this.disarm(sub);
     sub.expiresAt = now + expires * 1000;
     if (req.userAgent !== undefined) sub.userAgent = req.userAgent;
+    reserveNextNotify(sub);
     this.o.store.save(sub);
     this.arm(sub);
     return { ...reply(200, 'OK', [['Expires', String(expires)]]), afterSent: () => this.o.scheduler.enqueue(sub) };

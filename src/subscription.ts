@@ -45,6 +45,13 @@ export interface Subscription {
   expiresAt: number;
   /** The version the next body will carry (RFC 4235 4.1: 0 first, then +1 per NOTIFY). */
   version: number;
+  /**
+   * The highest local CSeq the store holds, or will once its queued writes commit. Writing
+   * the whole subscription at a SUBSCRIBE, which a NOTIFY always follows, records that
+   * NOTIFY's CSeq and version ahead (see reserveNextNotify), so the NOTIFY needs no write of
+   * its own. Absent: nothing reserved.
+   */
+  durableCseq?: number;
   userAgent?: string;
   createdAt: number;
   lastSubscribeAt: number;
@@ -62,6 +69,20 @@ export interface Subscription {
   lastBody?: string;
   /** Consecutive NOTIFY timeouts; the subscription is dropped past the configured limit. */
   failures: number;
+}
+
+/**
+ * Marks the next NOTIFY's CSeq as durable with the write about to be queued: the store
+ * writes the subscription that many NOTIFYs ahead (its CSeq, version and count move
+ * together). After a crash the next NOTIFY is still higher than any sent.
+ */
+export function reserveNextNotify(sub: Subscription): void {
+  sub.durableCseq = sub.dialog.localCseq + 1;
+}
+
+/** How many NOTIFYs ahead of memory the stored row is written (see reserveNextNotify). */
+export function notifiesReserved(sub: Subscription): number {
+  return Math.max(0, (sub.durableCseq ?? 0) - sub.dialog.localCseq);
 }
 
 /** The body of the last NOTIFY sent, if any. */

@@ -129,6 +129,16 @@ describe('SqliteSubscriptionStore', () => {
     expect(store.loadAll()).toStrictEqual([refreshed]);
   });
 
+  it('writes a subscription as it will be after the NOTIFY reserved ahead, so that NOTIFY needs no write', () => {
+    const s = fullSubscription('r1');
+    s.durableCseq = s.dialog.localCseq + 1;
+    store.save(s);
+    const [loaded] = reopen().loadAll();
+    expect(loaded!.dialog.localCseq).toBe(18);
+    expect(loaded!.version).toBe(6);
+    expect(loaded!.notifyCount).toBe(6);
+  });
+
   it('stores the realm of the presentity so an account can list its subscriptions', () => {
     store.save(fullSubscription('s1'));
     store.save(fullSubscription('s2', { presentity: '*97@acme.example.com' }));

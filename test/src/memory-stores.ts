@@ -3,7 +3,7 @@ import type { StateStore } from '../../src/ports/state-store.js';
 import type { SubscriptionStore } from '../../src/ports/subscription-store.js';
 import type { Presentity } from '../../src/presentity.js';
 import type { StateSource } from '../../src/state-source.js';
-import { lastBodyOf, type Subscription } from '../../src/subscription.js';
+import { lastBodyOf, notifiesReserved, type Subscription } from '../../src/subscription.js';
 
 /**
  * A SubscriptionStore in a Map. Rows are copies, as a database would keep them: what the
@@ -26,6 +26,12 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     const row = structuredClone(plain);
     const body = lastBodyOf(subscription);
     if (body !== undefined) row.lastBody = body;
+    // As the SQLite store: written as it will be after the NOTIFY reserved ahead.
+    const ahead = notifiesReserved(subscription);
+    row.dialog.localCseq += ahead;
+    row.version += ahead;
+    row.notifyCount += ahead;
+    delete row.durableCseq;
     this.rows.set(subscription.id, row);
   }
 

@@ -34,6 +34,25 @@ function inDialog(req: SubscribeRequest, toTag: string, overrides: Partial<Subsc
 }
 
 describe('SubscriptionService: a new SUBSCRIBE', () => {
+  it('is written once before its first NOTIFY: that write already holds the NOTIFY\'s CSeq and version', async () => {
+    const store = new MemorySubscriptionStore();
+    const d = createDomain({ subscriptionStore: store });
+    send(d, subscribeRequest());
+    await settle();
+    const [sub] = d.subscriptions.watchers(PRESENTITY);
+    expect(d.notifier.requests).toHaveLength(1);
+    expect(store.journal.filter((j) => j.startsWith('save'))).toEqual([`save ${sub!.id}`]);
+    const row = store.rows.get(sub!.id)!;
+    expect(row.dialog.localCseq).toBe(d.notifier.last!.dialog.localCseq);
+    expect(row.version).toBe(1);
+
+    // The next NOTIFY was not reserved: its CSeq is written before it leaves.
+    d.presence.set(PRESENTITY, 'confirmed');
+    await settle();
+    expect(store.journal.at(-1)).toBe(`saveProgress ${sub!.id}@cseq=2`);
+    expect(store.rows.get(sub!.id)!.dialog.localCseq).toBe(2);
+  });
+
   it('is answered 200 with the granted Expires and a To tag, and the NOTIFY waits until the answer is sent', async () => {
     const d = createDomain();
     const r = d.subscriptions.subscribe(subscribeRequest({ expires: 600 }));

@@ -55,55 +55,87 @@ const COLUMNS: readonly (keyof SubscriptionRow)[] = [
 ];
 
 // Built from the constant column list above, never from input; every value is bound.
-const UPSERT_SQL =
-  `INSERT INTO subscriptions (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}) ` +
-  `ON CONFLICT (id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}`;
+const INSERT_SQL = `INSERT INTO subscriptions (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`;
+const UPDATE_SQL = `UPDATE subscriptions SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE rowid = @rowid`;
 
-/** SubscriptionStore on SQLite: every write is committed when the call returns. */
+type Addressed<T> = T & { rowid: number };
+
+/**
+ * SubscriptionStore on SQLite: every write is committed when the call returns (or with the
+ * group commit it is queued on). Rows are addressed by rowid, which this store keeps per
+ * subscription key: the key is not indexed (migration 004), so an insert lands on the
+ * table's last page instead of a random place in a second B-tree.
+ */
 export class SqliteSubscriptionStore implements SubscriptionStore {
-  private readonly selectAll: Statement<[], SubscriptionRow>;
-  private readonly upsert: Statement<[SubscriptionRow], void>;
-  private readonly updateProgress: Statement<[ProgressRow], void>;
-  private readonly updateAnswer: Statement<[AnswerRow], void>;
+  private readonly selectAll: Statement<[], Addressed<SubscriptionRow>>;
+  private readonly insert: Statement<[SubscriptionRow], void>;
+  private readonly update: Statement<[Addressed<SubscriptionRow>], void>;
+  private readonly updateProgress: Statement<[Addressed<ProgressRow>], void>;
+  private readonly updateAnswer: Statement<[Addressed<AnswerRow>], void>;
   private readonly saveAnswersBatch: (rows: readonly AnswerRow[]) => void;
-  private readonly deleteById: Statement<[string], void>;
-  private readonly deleteExpired: Statement<[number], void>;
+  private readonly deleteByRowid: Statement<[number], void>;
+  private readonly deleteExpired: Statement<[number], { id: string }>;
   private readonly saveProgressBatch: (rows: readonly ProgressRow[]) => void;
+  /**
+   * Subscription key -> rowid of its row. Read and changed only inside queued writes, which
+   * run in order, so an insert's rowid is known to the update or delete queued after it.
+   */
+  private readonly rowids = new Map<string, number>();
 
   private readonly write: WriteRunner;
 
   /** With a GroupCommit, writes are queued on it; without, each commits when the call returns. */
   constructor(db: Database, commit?: GroupCommit) {
     this.write = writeRunner(commit);
-    this.selectAll = db.prepare<[], SubscriptionRow>(`SELECT ${COLUMNS.join(', ')} FROM subscriptions`);
-    this.upsert = db.prepare<[SubscriptionRow], void>(UPSERT_SQL);
-    this.updateProgress = db.prepare<[ProgressRow], void>(
-      'UPDATE subscriptions SET local_cseq = @local_cseq, version = @version, notify_count = @notify_count WHERE id = @id',
+    this.selectAll = db.prepare<[], Addressed<SubscriptionRow>>(`SELECT rowid AS rowid, ${COLUMNS.join(', ')} FROM subscriptions ORDER BY rowid`);
+    this.insert = db.prepare<[SubscriptionRow], void>(INSERT_SQL);
+    this.update = db.prepare<[Addressed<SubscriptionRow>], void>(UPDATE_SQL);
+    this.updateProgress = db.prepare<[Addressed<ProgressRow>], void>(
+      'UPDATE subscriptions SET local_cseq = @local_cseq, version = @version, notify_count = @notify_count WHERE rowid = @rowid',
     );
-    this.updateAnswer = db.prepare<[AnswerRow], void>(
-      'UPDATE subscriptions SET last_reply = @last_reply, last_body = @last_body, failures = @failures WHERE id = @id',
+    this.updateAnswer = db.prepare<[Addressed<AnswerRow>], void>(
+      'UPDATE subscriptions SET last_reply = @last_reply, last_body = @last_body, failures = @failures WHERE rowid = @rowid',
     );
-    this.deleteById = db.prepare<[string], void>('DELETE FROM subscriptions WHERE id = ?');
-    this.deleteExpired = db.prepare<[number], void>('DELETE FROM subscriptions WHERE expires_at < ?');
+    this.deleteByRowid = db.prepare<[number], void>('DELETE FROM subscriptions WHERE rowid = ?');
+    this.deleteExpired = db.prepare<[number], { id: string }>('DELETE FROM subscriptions WHERE expires_at < ? RETURNING id');
     const batch = db.transaction((rows: readonly ProgressRow[]) => {
-      for (const row of rows) this.updateProgress.run(row);
+      for (const row of rows) {
+        const rowid = this.rowids.get(row.id);
+        if (rowid !== undefined) this.updateProgress.run({ ...row, rowid });
+      }
     });
     // IMMEDIATE takes the write lock up front, so busy_timeout applies if the admin CLI is
     // writing; a DEFERRED transaction could fail with SQLITE_BUSY when upgrading its lock.
     this.saveProgressBatch = (rows) => (db.inTransaction ? batch(rows) : batch.immediate(rows));
     const answers = db.transaction((rows: readonly AnswerRow[]) => {
-      for (const row of rows) this.updateAnswer.run(row);
+      for (const row of rows) {
+        const rowid = this.rowids.get(row.id);
+        if (rowid !== undefined) this.updateAnswer.run({ ...row, rowid });
+      }
     });
     this.saveAnswersBatch = (rows) => (db.inTransaction ? answers(rows) : answers.immediate(rows));
   }
 
   loadAll(): Subscription[] {
-    return this.selectAll.all().map(toSubscription);
+    const out: Subscription[] = [];
+    this.rowids.clear();
+    for (const row of this.selectAll.all()) {
+      // Rows come oldest first; a key stored twice (never written so) keeps its newest row.
+      const older = this.rowids.get(row.id);
+      if (older !== undefined) this.deleteByRowid.run(older);
+      this.rowids.set(row.id, row.rowid);
+      out.push(toSubscription(row));
+    }
+    return out;
   }
 
   save(subscription: Subscription): void {
     const row = toRow(subscription);
-    this.write(() => this.upsert.run(row));
+    this.write(() => {
+      const rowid = this.rowids.get(row.id);
+      if (rowid !== undefined) this.update.run({ ...row, rowid });
+      else this.rowids.set(row.id, Number(this.insert.run(row).lastInsertRowid));
+    });
   }
 
   saveProgress(subscriptions: readonly Subscription[]): void {
@@ -120,11 +152,18 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
   }
 
   remove(id: string): void {
-    this.write(() => this.deleteById.run(id));
+    this.write(() => {
+      const rowid = this.rowids.get(id);
+      if (rowid === undefined) return;
+      this.rowids.delete(id);
+      this.deleteByRowid.run(rowid);
+    });
   }
 
   removeExpired(now: number): number {
-    return this.deleteExpired.run(now).changes;
+    const gone = this.deleteExpired.all(now);
+    for (const { id } of gone) this.rowids.delete(id);
+    return gone.length;
   }
 }
 

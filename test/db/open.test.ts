@@ -125,6 +125,34 @@ describe('migrate', () => {
     }
   });
 
+  it('carries the subscriptions of a version 3 file over to rowid addressing (migration 004)', () => {
+    const db = new Sqlite(':memory:');
+    try {
+      migrate(db, migrations.filter((m) => m.version <= 3));
+      const v3 = new SqliteSubscriptionStore(db);
+      const sub = {
+        id: 'call-1\nft\ntt\ndialog\n',
+        dialog: {
+          callId: 'call-1', localTag: 'tt', remoteTag: 'ft', localUri: '<sip:1001@a.example>', remoteUri: '<sip:1002@a.example>',
+          remoteTarget: 'sip:1002@192.0.2.1', routeSet: [], localCseq: 3, remoteCseq: 2,
+          binding: { transport: 'udp' as const, source: { address: '192.0.2.1', port: 5060 }, sendToSource: false },
+        },
+        event: 'dialog', presentity: '1001@a.example', watcher: '1002@a.example', expires: 3600, expiresAt: 4_000_000_000_000,
+        version: 3, createdAt: 1, lastSubscribeAt: 1, notifyCount: 3, lastReply: 200, failures: 0,
+      };
+      v3.save(sub);
+      migrate(db, migrations);
+      const store = new SqliteSubscriptionStore(db);
+      expect(store.loadAll()).toStrictEqual([sub]);
+      store.saveProgress([{ ...sub, dialog: { ...sub.dialog, localCseq: 4 }, version: 4, notifyCount: 4 }]);
+      expect(store.loadAll()[0]!.dialog.localCseq).toBe(4);
+      store.remove(sub.id);
+      expect(store.loadAll()).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('rolls back a failing migration together with its version bump', () => {
     const db = new Sqlite(':memory:');
     const broken: Migration = {

@@ -15,6 +15,9 @@ export interface IncomingRequest {
   method: string;
   uri: string;
   headers: SipHeaders;
+  /** From and To when the parser already parsed them. */
+  from?: NameAddr;
+  to?: NameAddr;
 }
 
 /** A request the domain cannot take: the adapter answers 400 with this reason. */
@@ -60,8 +63,8 @@ function guard<T>(fn: () => T): T {
 export function readSubscribe(req: IncomingRequest, binding: TransportBinding): SubscribeRequest {
   return guard(() => {
     const h = req.headers;
-    const from = parseNameAddr(required(h, 'From'), 'From');
-    const to = parseNameAddr(required(h, 'To'), 'To');
+    const from = req.from ?? parseNameAddr(required(h, 'From'), 'From');
+    const to = req.to ?? parseNameAddr(required(h, 'To'), 'To');
     const eventValue = h.get('Event');
     const acceptValues = h.getAll('Accept');
     const expiresValue = h.get('Expires');

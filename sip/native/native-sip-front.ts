@@ -10,6 +10,7 @@ import { ALLOW_HEADER } from '../allowed-methods.js';
 import { notifyDestination } from '../notify-destination.js';
 import type { RequestAuthentication } from '../request-authentication.js';
 import { BadRequest, readSubscribe } from '../sip-request-reader.js';
+import { newBranch } from '../stack/branch.js';
 import { SipHeaders } from '../stack/headers.js';
 import type { SipRequest } from '../stack/message.js';
 import type { ServerTransaction } from '../stack/server-transaction.js';
@@ -165,7 +166,8 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
     async notify(n: NotifyRequest): Promise<NotifyOutcome> {
       const d = n.dialog;
       const dest = notifyDestination(d);
-      const via = transactions.viaFor(dest.transport);
+      const branch = newBranch();
+      const via = transactions.viaFor(dest.transport, branch);
       if (via === undefined) return { kind: 'transport-error', reason: `no ${dest.transport} listener` };
       const headers = new SipHeaders();
       headers.append('Via', via);
@@ -190,7 +192,7 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
         body: n.body !== undefined ? Buffer.from(n.body, 'utf8') : Buffer.alloc(0),
       };
       await new Promise<void>((resolve) => gate(resolve));
-      const result = await transactions.sendRequest(request, dest);
+      const result = await transactions.sendRequest(request, dest, branch);
       if (result.kind === 'response') return { kind: 'response', status: result.response.status };
       return result;
     },

@@ -230,6 +230,17 @@ export class SipHeaders implements Iterable<[string, string]> {
     return copy;
   }
 
+  /**
+   * The header lines as wire text, "Name: value\r\n" each in order, leaving out `skip`
+   * (serialization writes its own Content-Length). No iterator or pair per line: this runs
+   * for every message sent.
+   */
+  wireText(skip: string): string {
+    let out = '';
+    for (const e of this.entries) if (e.name !== skip) out += `${e.name}: ${e.value}\r\n`;
+    return out;
+  }
+
   /** Yields [canonical name, value] per header line, in order, for serialization. */
   *[Symbol.iterator](): Iterator<[string, string]> {
     for (const e of this.entries) yield [e.name, e.value];

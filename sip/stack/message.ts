@@ -1,4 +1,5 @@
 import type { SipHeaders } from './headers.js';
+import type { NameAddr } from './name-addr.js';
 import type { Via } from './via.js';
 
 /** A parsed or to-be-sent SIP request (RFC 3261 7.1). */
@@ -14,6 +15,9 @@ export interface SipRequest {
    * need not parse it again; absent on messages built here. Read it with topVia().
    */
   topVia?: Via;
+  /** From and To as parsed on receipt (the parser validates them), for the layers above. */
+  from?: NameAddr;
+  to?: NameAddr;
 }
 
 /** A parsed or to-be-sent SIP response (RFC 3261 7.2). */

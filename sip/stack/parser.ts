@@ -194,12 +194,15 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
     const via = headers.get('via');
     if (via === undefined) throw new MessageError('Missing Via header');
     const topVia = parseVia(via);
-    const from = headers.get('from');
-    if (from === undefined) throw new MessageError('Missing From header');
-    parseNameAddr(from, 'From');
-    const to = headers.get('to');
-    if (to === undefined) throw new MessageError('Missing To header');
-    parseNameAddr(to, 'To');
+    const fromText = headers.get('from');
+    if (fromText === undefined) throw new MessageError('Missing From header');
+    const toText = headers.get('to');
+    if (toText === undefined) throw new MessageError('Missing To header');
+    // A request's From and To are validated here and handed up parsed. A response's are
+    // only checked for presence: it is matched by Via branch and CSeq (RFC 3261 17.1.3) and
+    // nothing here reads them, so parsing them for every NOTIFY's answer would be waste.
+    const from = request !== undefined ? parseNameAddr(fromText, 'From') : undefined;
+    const to = request !== undefined ? parseNameAddr(toText, 'To') : undefined;
     const callId = headers.get('call-id');
     if (callId === undefined || callId === '') throw new MessageError('Missing Call-ID header');
     for (let i = 0; i < callId.length; i++) {
@@ -232,7 +235,7 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
     }
 
     if (request !== undefined) {
-      return { ok: true, message: { kind: 'request', method: request.method, uri: request.uri, headers, body, topVia } };
+      return { ok: true, message: { kind: 'request', method: request.method, uri: request.uri, headers, body, topVia, from: from!, to: to! } };
     }
     return { ok: true, message: { kind: 'response', status, reason, headers, body, topVia } };
   } catch (e) {

@@ -10,11 +10,8 @@ export function serialize(msg: SipMessage): Buffer {
     msg.kind === 'request'
       ? `${msg.method} ${msg.uri} SIP/2.0\r\n`
       : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
-  for (const [name, value] of msg.headers) {
-    // SipHeaders always yields the canonical spelling for Content-Length (and its compact "l").
-    if (name === 'Content-Length') continue;
-    head += `${name}: ${value}\r\n`;
-  }
+  // SipHeaders keeps the canonical spelling for Content-Length (and its compact "l").
+  head += msg.headers.wireText('Content-Length');
   head += `Content-Length: ${msg.body.length}\r\n\r\n`;
   const headLen = Buffer.byteLength(head);
   const out = Buffer.allocUnsafe(headLen + msg.body.length);

@@ -140,16 +140,21 @@ export class TransactionLayer {
    * z9hG4bK branch (see viaFor()); that is a programming error and throws synchronously.
    * The promise never rejects.
    */
-  sendRequest(request: SipRequest, dest: Destination): Promise<ClientTransactionResult> {
-    const top = request.headers.get('via');
-    const via = top === undefined ? undefined : parseVia(top);
-    if (via?.branch === undefined || !via.branch.startsWith(MAGIC_COOKIE)) {
+  sendRequest(request: SipRequest, dest: Destination, viaBranch?: string): Promise<ClientTransactionResult> {
+    // The caller that built the top Via with viaFor(transport, branch) may pass the branch
+    // and spare a parse of it.
+    let branch = viaBranch;
+    if (branch === undefined) {
+      const top = request.headers.get('via');
+      branch = top === undefined ? undefined : parseVia(top).branch;
+    }
+    if (branch === undefined || !branch.startsWith(MAGIC_COOKIE)) {
       throw new TypeError('sendRequest: the top Via needs a branch starting with z9hG4bK');
     }
     if (request.method === 'INVITE' || request.method === 'ACK') {
       throw new TypeError('sendRequest: INVITE/ACK client transactions are not supported');
     }
-    const key = `${via.branch}|${request.method}`;
+    const key = `${branch}|${request.method}`;
     if (this.clients.has(key)) {
       return Promise.resolve({ kind: 'transport-error', reason: 'a transaction with this branch is already running' });
     }

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import type { Destination, LocalAddress, SendResult, StackLogger } from '../transport-types.js';
 import { errorReason, normalizeAddress, type Transport, type TransportSink } from './transport.js';
@@ -7,6 +8,21 @@ const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP). */
 const MAX_DATAGRAM = 65507;
+
+/**
+ * dgram resolves every destination before sending, even an IP literal, through dns.lookup
+ * and a process.nextTick. Nearly every destination here is an address a packet came from:
+ * those are handed straight back, names still go to dns.lookup.
+ */
+function lookupUnlessLiteral(
+  hostname: string,
+  options: dns.LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = net.isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dns.lookup(hostname, options, callback);
+}
 
 /** SIP over UDP (RFC 3261 18): one datagram, one message. */
 export class UdpTransport implements Transport {
@@ -31,6 +47,7 @@ export class UdpTransport implements Transport {
         type: net.isIPv6(this.host) ? 'udp6' : 'udp4',
         recvBufferSize: UDP_BUFFER_BYTES,
         sendBufferSize: UDP_BUFFER_BYTES,
+        lookup: lookupUnlessLiteral,
       });
       const onStartError = (err: Error): void => {
         socket.close();

@@ -13,13 +13,18 @@ export interface OpenDatabaseOptions {
 /** Milliseconds a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
+/** False for SQLite's in-memory and temporary databases, which have no file and no WAL. */
+export function isFileDatabase(file: string): boolean {
+  return file !== ':memory:' && file !== '';
+}
+
 /**
  * Opens (creating it and its directory if needed) the server's SQLite file, sets the pragmas
  * the server relies on and migrates the schema to the newest version. `:memory:` is allowed.
  */
 export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Database {
   const readonly = opts.readonly ?? false;
-  const inMemory = file === ':memory:' || file === '';
+  const inMemory = !isFileDatabase(file);
   if (!inMemory && !readonly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
 
   const db = new Sqlite(file, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });

@@ -10,7 +10,8 @@ import { buildApp } from '../api/app.js';
 import { startHttpServer } from '../api/server.js';
 import { SqliteDirectoryRepository } from '../db/directory-repository.js';
 import { GroupCommit } from '../db/group-commit.js';
-import { closeDatabase, openDatabase } from '../db/open.js';
+import { BackgroundCheckpointer } from '../db/background-checkpointer.js';
+import { closeDatabase, isFileDatabase, openDatabase } from '../db/open.js';
 import { SqliteStateStore } from '../db/state-repository.js';
 import { SqliteSubscriptionStore } from '../db/subscription-repository.js';
 import { createDrachtioSipFront } from '../sip/drachtio/drachtio-sip-front.js';
@@ -89,6 +90,13 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   const clock = opts.clock ?? systemClock;
   const db = openDatabase(config.dbPath);
   const commit = new GroupCommit(db, logger.child({ component: 'db' }));
+  // A file database checkpoints its WAL on the other core (':memory:' has no WAL).
+  const checkpointer = isFileDatabase(config.dbPath) ? new BackgroundCheckpointer(db, config.dbPath, logger.child({ component: 'db' })) : undefined;
+  const closeStore = async (): Promise<void> => {
+    commit.close();
+    await checkpointer?.stop();
+    closeDatabase(db);
+  };
   const subscriptionStore = new SqliteSubscriptionStore(db, commit);
   const stateStore = new SqliteStateStore(db, commit);
 
@@ -149,8 +157,7 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
     await front.start();
   } catch (err) {
     subscriptions.stopTimers();
-    commit.close();
-    closeDatabase(db);
+    await closeStore();
     throw err;
   }
   const sip = front;
@@ -161,8 +168,7 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   } catch (err) {
     await sip.stop();
     subscriptions.stopTimers();
-    commit.close();
-    closeDatabase(db);
+    await closeStore();
     throw err;
   }
   logger.info({ sip: sip.listening(), http: http.address, db: config.dbPath, backend: config.sipBackend, sipAuth: config.sipAuth }, 'presence server listening');
@@ -186,8 +192,7 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
       await Promise.race([scheduler.idle(), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
       await sip.stop();
       scheduler.close();
-      commit.close();
-      closeDatabase(db);
+      await closeStore();
       logger.info({}, 'presence server stopped');
     })();
     return stopping;

@@ -187,6 +187,7 @@ export class NotifyScheduler {
     if (slot.persistent && !drop && !slot.finalSent) this.markAnswered(sub);
     if (drop) {
       this.slots.delete(sub.id);
+      this.answered.delete(sub);
       this.o.logger.info(
         { subscription: sub.id, presentity: sub.presentity, watcher: sub.watcher, outcome, cause: drop },
         'subscription dropped after failed NOTIFY',
@@ -194,6 +195,8 @@ export class NotifyScheduler {
       this.o.onEnded(sub, drop);
     } else if (slot.finalSent) {
       this.slots.delete(sub.id);
+      // Its row is gone: an answer recorded earlier has nothing left to update.
+      this.answered.delete(sub);
       this.o.onEnded(sub, slot.terminal ?? 'timeout');
     } else if (slot.pending) {
       slot.pending = false;

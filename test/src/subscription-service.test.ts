@@ -317,6 +317,15 @@ describe('SubscriptionService: a SUBSCRIBE inside the dialog', () => {
     expect(d.ended.map((e) => e.cause)).toEqual(['timeout']);
   });
 
+  it('after an unsubscribe the answers recorded for the background write are dropped with it', async () => {
+    const d = createDomain();
+    const { req, toTag } = await subscribed(d);
+    send(d, inDialog(req, toTag, { expires: 0 }));
+    await settle();
+    d.scheduler.flushAnswered();
+    expect(d.journal.filter((j) => j.startsWith('saveAnswers'))).toEqual([]);
+  });
+
   it('after an unsubscribe no expiry NOTIFY follows', async () => {
     const d = createDomain();
     const { req, toTag } = await subscribed(d, { expires: 600 });

@@ -203,6 +203,8 @@ function common(ours, kam, t) {
 const fan = (r, size, p) => r?.fanout?.[size]?.[p];
 /** @param {any} r @param {number} held */
 const mem = (r, held) => r?.memory?.points?.find((/** @type {any} */ x) => x.held >= held * 0.99);
+/** @param {any} r "1,998 / 2,000": watchers whose last NOTIFY carries the last state set. */
+const newest = (r) => (r?.storm?.watchersOnNewestState !== undefined ? `${fmt(r.storm.watchersOnNewestState)} / ${fmt(r.storm.watchers)}` : undefined);
 
 /**
  * @param {any} ours @param {any} kam
@@ -250,6 +252,7 @@ function report(ours, kam) {
       kam: kam?.storm ? `${fmt(kam.storm.changesPerSecond)} PUBLISH/s` : undefined,
     },
     { metric: `NOTIFYs/s under a state storm`, ours: ours.storm?.notifiesPerSecond, kam: kam?.storm?.notifiesPerSecond, ref: fmt(REFERENCE.stormNotifies) },
+    { metric: 'watchers on the newest state after the storm', ours: newest(ours), kam: newest(kam) },
   ];
   const header = ['metric', 'ours', ...(kam ? ['kamailio', 'ours/kam'] : []), 'issue #6 Kamailio', 'target', ...(kam ? ['target scaled to kam here'] : [])];
   const body = rows.map((r) => {

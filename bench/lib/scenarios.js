@@ -367,6 +367,8 @@ export async function stateStorm(o) {
     let accepted = 0;
     let rejected = 0;
     let changes = 0;
+    /** The state each extension was last set to, as far as the trigger knows. @type {Map<string, string>} */
+    const finalState = new Map();
     if (o.trigger.kind === 'in-process' && o.target.ipc) {
       const rate = 2000;
       const res = await o.target.ipc({ type: 'storm', presentities: users.map((u) => `${u}@${DOMAIN}`), states: TOGGLE, rate, seconds: o.seconds });
@@ -378,8 +380,10 @@ export async function stateStorm(o) {
         users.map(async (user) => {
           for (let k = 0; now() < until && changes < o.maxChanges; k++) {
             changes++;
-            if (await o.trigger.set(user, TOGGLE[k % 2])) accepted++;
-            else rejected++;
+            if (await o.trigger.set(user, TOGGLE[k % 2])) {
+              accepted++;
+              finalState.set(user, TOGGLE[k % 2]);
+            } else rejected++;
           }
         }),
       );
@@ -396,6 +400,15 @@ export async function stateStorm(o) {
       }
     }
     const notifies = pool.stats.notifies - notifies0 - (pool.stats.duplicates - dup0);
+    // Nothing lost, for a server that coalesces as for one that does not: every watcher's last
+    // NOTIFY carries the state its extension was last set to (waiting up to 10 s more for it).
+    const onNewest = () => pool.subs.filter((s) => s.lastState !== undefined && s.lastState === finalState.get(s.user)).length;
+    let watchersOnNewestState;
+    if (finalState.size > 0) {
+      const until = now() + 10_000;
+      while (onNewest() < pool.subs.length && now() < until) await sleep(100);
+      watchersOnNewestState = onNewest();
+    }
     const result = {
       trigger: o.trigger.kind,
       presentities: users.length,
@@ -409,11 +422,14 @@ export async function stateStorm(o) {
       notifiesPerChange: accepted > 0 ? notifies / accepted : NaN,
       duplicates: pool.stats.duplicates - dup0,
       udpRcvbufErrors: udpCounters().RcvbufErrors - udp0,
+      watchers: pool.subs.length,
+      watchersOnNewestState,
     };
     o.log(
       `    ${accepted} changes in ${result.seconds.toFixed(1)} s = ${result.changesPerSecond.toFixed(0)}/s${rejected ? ` (${rejected} rejected)` : ''}; ` +
         `${notifies} NOTIFYs = ${result.notifiesPerSecond.toFixed(0)}/s (${result.notifiesPerChange.toFixed(1)} per change)` +
-        (result.duplicates ? `; ${result.duplicates} retransmitted` : ''),
+        (result.duplicates ? `; ${result.duplicates} retransmitted` : '') +
+        (watchersOnNewestState !== undefined ? `; ${watchersOnNewestState}/${pool.subs.length} watchers ended on the newest state` : ''),
     );
     await pool.unsubscribeAll({ window: 200, timeoutMs: 30_000 });
     return result;

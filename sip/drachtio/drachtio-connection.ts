@@ -39,6 +39,8 @@ export class DrachtioConnection {
   private current: SipEndpoint[] = [];
   private readonly connectListeners: Array<(endpoints: SipEndpoint[]) => void> = [];
   private readonly disconnectListeners: Array<() => void> = [];
+  /** Callers of whenConnected() still waiting: told true on connect, false on stop. */
+  private readonly connectWaiters = new Set<(connected: boolean) => void>();
 
   constructor(private readonly o: DrachtioConnectionOptions) {
     this.log = o.logger;
@@ -67,6 +69,24 @@ export class DrachtioConnection {
     this.disconnectListeners.push(listener);
   }
 
+  /**
+   * Resolves true once connected and authenticated (at once if already), false after
+   * `waitMs` or when the connection is stopped.
+   */
+  whenConnected(waitMs: number): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const done = (connected: boolean): void => {
+        clearTimeout(timer);
+        this.connectWaiters.delete(done);
+        resolve(connected);
+      };
+      const timer = setTimeout(() => done(false), waitMs);
+      this.connectWaiters.add(done);
+    });
+  }
+
   /** Starts connecting; resolves once connected or after `waitMs`, retrying in the background. */
   async start(waitMs: number): Promise<boolean> {
     this.stopped = false;
@@ -89,6 +109,7 @@ export class DrachtioConnection {
     const wasConnected = this.connected;
     this.connected = false;
     this.closeSocket();
+    for (const w of [...this.connectWaiters]) w(false);
     if (wasConnected) for (const l of this.disconnectListeners) l();
   }
 
@@ -125,6 +146,7 @@ export class DrachtioConnection {
     this.lastWarnAt = 0;
     this.downSince = undefined;
     for (const l of this.connectListeners) l(this.current);
+    for (const w of [...this.connectWaiters]) w(true);
   }
 
   private onFailure(reason: string): void {

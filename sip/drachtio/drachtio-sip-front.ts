@@ -43,6 +43,10 @@ export interface DrachtioSipFrontOptions {
 const REFUSED_METHODS = ['invite', 'register', 'publish', 'notify', 'message', 'info', 'refer', 'update', 'bye'] as const;
 
 const DEFAULT_CONNECT_WAIT_MS = 5000;
+/** How long a NOTIFY waits for a lost connection to drachtio to come back. */
+const RECONNECT_WAIT_MS = 5000;
+/** How long a failed NOTIFY waits to learn whether the connection went with it. */
+const CLOSE_SETTLE_MS = 20;
 const DEFAULT_NOTIFY_TIMEOUT_MS = 40_000;
 
 /** RFC 6665 4.1.2.2 / RFC 5057: answers after which the watcher no longer has the dialog. */
@@ -234,6 +238,31 @@ export function createDrachtioSipFront(o: DrachtioSipFrontOptions): SipFront {
       }
     });
 
+  /** One NOTIFY: inside drachtio's dialog while it holds one, else built from the stored dialog. */
+  const deliver = async (n: NotifyRequest): Promise<NotifyOutcome> => {
+    const d = n.dialog;
+    const key = keyOf(d);
+    const contact = contactFor(d.binding.transport, d.binding.local);
+    const terminated = n.subscriptionState.trim().toLowerCase().startsWith('terminated');
+    const stackDialogId = live.get(key);
+    if (stackDialogId !== undefined) {
+      const outcome = await send(inDialogNotify(n, stackDialogId, contact, product));
+      if (outcome !== 'no-dialog') {
+        // The server clears its dialog once a terminated NOTIFY is answered.
+        if (terminated) live.delete(key);
+        else if (outcome.kind === 'response' && DIALOG_GONE.has(outcome.status)) {
+          live.delete(key);
+          forgetServerDialog(n, stackDialogId, contact);
+        }
+        return outcome;
+      }
+      live.delete(key);
+      log.debug({ callId: d.callId }, 'drachtio no longer holds the dialog; sending the NOTIFY outside it');
+    }
+    const outcome = await send(outOfDialogNotify(n, contact, product));
+    return outcome === 'no-dialog' ? { kind: 'transport-error', reason: 'drachtio refused the NOTIFY' } : outcome;
+  };
+
   /** Best effort: ends the server's dialog after the watcher dropped it (the server keeps it otherwise). */
   const forgetServerDialog = (n: NotifyRequest, stackDialogId: string, contact: string | undefined): void => {
     const final = inDialogNotify({ dialog: n.dialog, event: n.event, subscriptionState: 'terminated;reason=noresource' }, stackDialogId, contact, product);
@@ -256,28 +285,22 @@ export function createDrachtioSipFront(o: DrachtioSipFrontOptions): SipFront {
     },
     async notify(n: NotifyRequest): Promise<NotifyOutcome> {
       await new Promise<void>((resolve) => gate(resolve));
-      if (!connection.isConnected) return { kind: 'transport-error', reason: 'not connected to the drachtio server' };
-      const d = n.dialog;
-      const key = keyOf(d);
-      const contact = contactFor(d.binding.transport, d.binding.local);
-      const terminated = n.subscriptionState.trim().toLowerCase().startsWith('terminated');
-      const stackDialogId = live.get(key);
-      if (stackDialogId !== undefined) {
-        const outcome = await send(inDialogNotify(n, stackDialogId, contact, product));
-        if (outcome !== 'no-dialog') {
-          // The server clears its dialog once a terminated NOTIFY is answered.
-          if (terminated) live.delete(key);
-          else if (outcome.kind === 'response' && DIALOG_GONE.has(outcome.status)) {
-            live.delete(key);
-            forgetServerDialog(n, stackDialogId, contact);
-          }
-          return outcome;
+      // A drachtio restart or a dropped connection comes back within seconds: a state change
+      // in between waits for it instead of being lost until the next one. A NOTIFY whose
+      // connection was lost under it most likely never left drachtio, so it is sent once more
+      // (outside the dialog, which went with the connection) when the connection is back.
+      for (let attempt = 1; ; attempt++) {
+        if (!connection.isConnected && !(await connection.whenConnected(RECONNECT_WAIT_MS))) {
+          return { kind: 'transport-error', reason: 'not connected to the drachtio server' };
         }
-        live.delete(key);
-        log.debug({ callId: d.callId }, 'drachtio no longer holds the dialog; sending the NOTIFY outside it');
+        const outcome = await deliver(n);
+        if (attempt === 1 && outcome.kind === 'transport-error') {
+          // The socket's close event can trail the failed write by a few milliseconds.
+          await new Promise<void>((resolve) => setTimeout(resolve, CLOSE_SETTLE_MS));
+          if (!connection.isConnected) continue;
+        }
+        return outcome;
       }
-      const outcome = await send(outOfDialogNotify(n, contact, product));
-      return outcome === 'no-dialog' ? { kind: 'transport-error', reason: 'drachtio refused the NOTIFY' } : outcome;
     },
   };
 }

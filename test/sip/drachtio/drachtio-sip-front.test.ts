@@ -91,6 +91,25 @@ describe('the drachtio SIP front, driven by a fake drachtio server', () => {
     expect(header(refused.sip, 'Allow')).toBe('SUBSCRIBE, OPTIONS, PUBLISH');
   });
 
+  it('a state change while the connection to drachtio is down is sent once it is back, not lost', async () => {
+    drachtio.sendRequest(subscribe('206', 'down1', { cseq: 2 }));
+    await drachtio.next(isResponse);
+    const first = await drachtio.next(isNotify);
+    drachtio.sendResponse(first.msgId, first.tokens[2]!, ok(first.sip.replace(/^NOTIFY .*$/m, '')));
+    const presentity = presentityOf('206', DOMAIN);
+    const [sub] = t.server.presence.watchers(presentity);
+    await waitFor(() => sub!.lastReply === 200, 2000, 'first NOTIFY answered');
+
+    drachtio.dropConnection();
+    await waitFor(() => !drachtio.connected, 2000, 'dropped');
+    t.server.presence.set(presentity, 'early');
+    const later = await drachtio.next(isNotify, 8000);
+    expect(header(later.sip, 'Call-ID')).toBe('down1');
+    expect(later.sip).toContain('<state>early</state>');
+    drachtio.sendResponse(later.msgId, '', ok(later.sip.replace(/^NOTIFY .*$/m, '')));
+    await waitFor(() => sub!.notifyCount === 2 && sub!.lastReply === 200, 2000, 'NOTIFY after the reconnect answered');
+  });
+
   it('after the connection to drachtio is lost, NOTIFYs carry the stored dialog outside the server dialog', async () => {
     drachtio.sendRequest(subscribe('205', 'keep1', { cseq: 4 }));
     await drachtio.next(isResponse);

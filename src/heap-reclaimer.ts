@@ -83,6 +83,7 @@ export class HeapReclaimer {
     this.o.busyShare();
     return true;
   }
+
   private schedule(): void {
     this.timer = this.o.clock.setTimer(() => {
       try {

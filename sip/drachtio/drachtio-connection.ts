@@ -83,6 +83,8 @@ export class DrachtioConnection {
         resolve(connected);
       };
       const timer = setTimeout(() => done(false), waitMs);
+      // A wait never keeps the process alive by itself.
+      timer.unref();
       this.connectWaiters.add(done);
     });
   }
@@ -91,15 +93,7 @@ export class DrachtioConnection {
   async start(waitMs: number): Promise<boolean> {
     this.stopped = false;
     this.attempt();
-    if (this.connected) return true;
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(this.connected), waitMs);
-      timer.unref();
-      this.onConnected(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+    return this.whenConnected(waitMs);
   }
 
   stop(): void {

@@ -47,6 +47,18 @@ describe('the drachtio SIP front, driven by a fake drachtio server', () => {
     await drachtio?.close();
   });
 
+  /** A watcher of `ext` subscribed through the fake drachtio, its first NOTIFY answered 200. */
+  async function subscribedAndAnswered(ext: string, callId: string, cseq: number) {
+    drachtio.sendRequest(subscribe(ext, callId, { cseq }));
+    await drachtio.next(isResponse);
+    const first = await drachtio.next(isNotify);
+    drachtio.sendResponse(first.msgId, first.tokens[2]!, ok(first.sip.replace(/^NOTIFY .*$/m, '')));
+    const presentity = presentityOf(ext, DOMAIN);
+    const [sub] = t.server.presence.watchers(presentity);
+    await waitFor(() => sub!.lastReply === 200, 2000, 'first NOTIFY answered');
+    return { presentity, sub: sub! };
+  }
+
   it('answers a new SUBSCRIBE with 200 carrying the To tag the domain chose, then NOTIFYs inside the server dialog', async () => {
     drachtio.sendRequest(subscribe('201', 'new1'));
     const answer = await drachtio.next(isResponse);
@@ -92,13 +104,7 @@ describe('the drachtio SIP front, driven by a fake drachtio server', () => {
   });
 
   it('a state change while the connection to drachtio is down is sent once it is back, not lost', async () => {
-    drachtio.sendRequest(subscribe('206', 'down1', { cseq: 2 }));
-    await drachtio.next(isResponse);
-    const first = await drachtio.next(isNotify);
-    drachtio.sendResponse(first.msgId, first.tokens[2]!, ok(first.sip.replace(/^NOTIFY .*$/m, '')));
-    const presentity = presentityOf('206', DOMAIN);
-    const [sub] = t.server.presence.watchers(presentity);
-    await waitFor(() => sub!.lastReply === 200, 2000, 'first NOTIFY answered');
+    const { presentity, sub } = await subscribedAndAnswered('206', 'down1', 2);
 
     drachtio.dropConnection();
     await waitFor(() => !drachtio.connected, 2000, 'dropped');
@@ -107,17 +113,11 @@ describe('the drachtio SIP front, driven by a fake drachtio server', () => {
     expect(header(later.sip, 'Call-ID')).toBe('down1');
     expect(later.sip).toContain('<state>early</state>');
     drachtio.sendResponse(later.msgId, '', ok(later.sip.replace(/^NOTIFY .*$/m, '')));
-    await waitFor(() => sub!.notifyCount === 2 && sub!.lastReply === 200, 2000, 'NOTIFY after the reconnect answered');
+    await waitFor(() => sub.notifyCount === 2 && sub.lastReply === 200, 2000, 'NOTIFY after the reconnect answered');
   });
 
   it('after the connection to drachtio is lost, NOTIFYs carry the stored dialog outside the server dialog', async () => {
-    drachtio.sendRequest(subscribe('205', 'keep1', { cseq: 4 }));
-    await drachtio.next(isResponse);
-    const first = await drachtio.next(isNotify);
-    drachtio.sendResponse(first.msgId, first.tokens[2]!, ok(first.sip.replace(/^NOTIFY .*$/m, '')));
-    const presentity = presentityOf('205', DOMAIN);
-    const [sub] = t.server.presence.watchers(presentity);
-    await waitFor(() => sub!.lastReply === 200, 2000, 'first NOTIFY answered');
+    const { presentity, sub } = await subscribedAndAnswered('205', 'keep1', 4);
 
     drachtio.dropConnection();
     await waitFor(() => drachtio.connected, 5000, 'reconnected');
@@ -125,13 +125,13 @@ describe('the drachtio SIP front, driven by a fake drachtio server', () => {
     const later = await drachtio.next(isNotify, 5000);
     expect(later.tokens[2]).toBe(''); // not inside a server dialog
     expect(header(later.sip, 'Call-ID')).toBe('keep1');
-    expect(header(later.sip, 'From')).toBe(`<sip:205@${DOMAIN}>;tag=${sub!.dialog.localTag}`);
+    expect(header(later.sip, 'From')).toBe(`<sip:205@${DOMAIN}>;tag=${sub.dialog.localTag}`);
     expect(header(later.sip, 'To')).toBe(`<sip:watcher@${DOMAIN}>;tag=w-keep1`);
     // remote CSeq 4 + our second NOTIFY
     expect(header(later.sip, 'CSeq')).toBe('6 NOTIFY');
     expect(later.tokens.at(-1)).toBe('sip:127.0.0.1:5099;transport=udp'); // back to the source (rport)
     expect(later.sip).toContain('<state>confirmed</state>');
     drachtio.sendResponse(later.msgId, '', ok(later.sip.replace(/^NOTIFY .*$/m, '')));
-    await waitFor(() => sub!.notifyCount === 2 && sub!.lastReply === 200, 2000, 'NOTIFY outside the dialog answered');
+    await waitFor(() => sub.notifyCount === 2 && sub.lastReply === 200, 2000, 'NOTIFY outside the dialog answered');
   });
 });

@@ -1,3 +1,4 @@
+import { detachedString } from './detached-string.js';
 import { isToken, parseParams, splitOutside } from './grammar.js';
 import { SipParseError } from './sip-parse-error.js';
 
@@ -18,13 +19,43 @@ export interface MediaRange {
  */
 export function parseAccept(values: string | readonly string[]): MediaRange[] {
   const out: MediaRange[] = [];
-  const lines = typeof values === 'string' ? [values] : values;
-  const list: string[] = [];
-  for (const line of lines) {
-    const parts = splitOutside(line, 44);
+  scanAccept(typeof values === 'string' ? [values] : values, out);
+  return out;
+}
+
+/**
+ * Media types by Accept line, for lines that parsed. Phones of one model send the same line
+ * with every SUBSCRIBE; bounded, as lines come from the network.
+ */
+const typesByLine = new Map<string, readonly string[]>();
+const MAX_LINES = 64;
+
+/**
+ * The media types of Accept values, in order, with the checks and errors of parseAccept()
+ * but without a record and params map per range: a SUBSCRIBE's Accept is only matched
+ * against the event package's body type (RFC 6665 4.1.2).
+ */
+export function parseAcceptMediaTypes(values: readonly string[]): string[] {
+  if (values.length !== 1) return scanAccept(values, undefined);
+  const known = typesByLine.get(values[0]);
+  if (known !== undefined) return known.slice();
+  const types = scanAccept(values, undefined);
+  // Both copied, so that the map keeps no message text alive.
+  if (typesByLine.size < MAX_LINES) typesByLine.set(detachedString(values[0]), types.map(detachedString));
+  return types;
+}
+
+/** Checks every media range and returns their media types; fills `ranges` when given. */
+function scanAccept(lines: readonly string[], ranges: MediaRange[] | undefined): string[] {
+  // Every line is split, and so checked for an open quote or '<', before any range is read.
+  let list: string[] = [];
+  for (let k = 0; k < lines.length; k++) {
+    const parts = splitOutside(lines[k], 44);
     if (parts === null) throw new SipParseError('Malformed Accept header');
-    list.push(...parts);
+    if (k === 0) list = parts;
+    else list.push(...parts);
   }
+  const types: string[] = [];
   for (const raw of list) {
     const v = raw.trim();
     if (v === '') continue;
@@ -34,13 +65,16 @@ export function parseAccept(values: string | readonly string[]): MediaRange[] {
     const type = slash < 0 ? '' : mt.slice(0, slash).trim();
     const subtype = slash < 0 ? '' : mt.slice(slash + 1).trim();
     if (!isToken(type) || !isToken(subtype)) throw new SipParseError('Malformed Accept header');
-    const params = semi < 0 ? new Map<string, string | null>() : parseParams(v.slice(semi + 1), 'Accept');
-    const qText = params.get('q');
+    const params = semi >= 0 ? parseParams(v.slice(semi + 1), 'Accept') : undefined;
+    const qText = params?.get('q');
     const q = typeof qText === 'string' ? Number(qText) : 1;
     if (!Number.isFinite(q) || q < 0 || q > 1) throw new SipParseError('Malformed Accept header: bad q value');
-    out.push({ mediaType: `${type}/${subtype}`, type, subtype, q, params });
+    // Without blanks around the '/', `mt` already is "type/subtype".
+    const mediaType = type.length + subtype.length + 1 === mt.length ? mt : `${type}/${subtype}`;
+    types.push(mediaType);
+    ranges?.push({ mediaType, type, subtype, q, params: params ?? new Map<string, string | null>() });
   }
-  return out;
+  return types;
 }
 
 /** True when a media type (e.g. "application/dialog-info+xml") matches one of the ranges with q > 0. */

@@ -38,21 +38,28 @@ function hasScheme(uri: string): boolean {
   return true;
 }
 
-function hasWhitespace(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 13 || c === 10) return true;
-  }
-  return false;
+/** SP, HTAB, CR or LF; a regex scans faster than a charCodeAt() loop. */
+const WHITESPACE = /[ \t\r\n]/;
+
+/**
+ * What scan() found besides the URI. Module state rather than a returned record: scan()
+ * runs for From, To and Contact of every request and calls out to nothing that re-enters it.
+ * Its callers take the values and clear them, lest they keep the message's text alive.
+ */
+let scannedDisplayName: string | undefined;
+let scannedParams = '';
+
+function clearScanned(): void {
+  scannedDisplayName = undefined;
+  scannedParams = '';
 }
 
 /**
- * Parses one name-addr or addr-spec with header params. `what` names the header for the
- * error message ("Unterminated quoted string in From header").
+ * Checks a trimmed name-addr or addr-spec other than "*" and returns its URI text, leaving
+ * the display name and the header-param text (without the leading ';') in scannedDisplayName
+ * and scannedParams.
  */
-export function parseNameAddr(value: string, what = 'From'): NameAddr {
-  const s = value.trim();
-  if (s === '*') return { uri: '*', params: new Map(), wildcard: true };
+function scan(s: string, what: string): string {
   let displayName: string | undefined;
   let uri: string;
   let rest: string;
@@ -96,9 +103,25 @@ export function parseNameAddr(value: string, what = 'From'): NameAddr {
     }
   }
   if (!hasScheme(uri)) throw new SipParseError(`Malformed ${what} header: invalid URI`);
-  if (hasWhitespace(uri)) throw new SipParseError(`Malformed ${what} header: whitespace inside URI`);
+  if (WHITESPACE.test(uri)) throw new SipParseError(`Malformed ${what} header: whitespace inside URI`);
   const trimmed = rest.trim();
-  const params = parseParams(trimmed.charCodeAt(0) === 59 ? trimmed.slice(1) : trimmed, what);
+  scannedDisplayName = displayName;
+  scannedParams = trimmed.charCodeAt(0) === 59 ? trimmed.slice(1) : trimmed;
+  return uri;
+}
+
+/**
+ * Parses one name-addr or addr-spec with header params. `what` names the header for the
+ * error message ("Unterminated quoted string in From header").
+ */
+export function parseNameAddr(value: string, what = 'From'): NameAddr {
+  const s = value.trim();
+  if (s === '*') return { uri: '*', params: new Map(), wildcard: true };
+  const uri = scan(s, what);
+  const displayName = scannedDisplayName;
+  const paramsText = scannedParams;
+  clearScanned();
+  const params = parseParams(paramsText, what);
   const result: NameAddr = { uri, params, wildcard: false };
   if (displayName !== undefined) result.displayName = displayName;
   const tag = params.get('tag');
@@ -106,10 +129,41 @@ export function parseNameAddr(value: string, what = 'From'): NameAddr {
   return result;
 }
 
+/**
+ * The URI text of a name-addr ("*" for a wildcard Contact), with the same checks and errors
+ * as parseNameAddr() but no params map unless there are params to check: a SUBSCRIBE's
+ * Contact is read only for its URI, the dialog's remote target (RFC 3261 12.1.1).
+ */
+export function parseNameAddrUri(value: string, what = 'From'): string {
+  const s = value.trim();
+  if (s === '*') return '*';
+  const uri = scan(s, what);
+  const paramsText = scannedParams;
+  clearScanned();
+  if (paramsText !== '') parseParams(paramsText, what);
+  return uri;
+}
+
 /** Formats a NameAddr as `"Display" <uri>;params` (always the name-addr form, which is never ambiguous). */
-export function formatNameAddr(addr: Pick<NameAddr, 'uri' | 'params'> & { displayName?: string }): string {
+export function formatNameAddr(addr: Pick<NameAddr, 'uri'> & { params: ReadonlyMap<string, string | null>; displayName?: string }): string {
   if (addr.uri === '*') return '*';
   const dn =
     addr.displayName === undefined ? '' : `"${addr.displayName.replace(/(["\\])/g, '\\$1')}" `;
   return `${dn}<${addr.uri}>${formatParams(addr.params)}`;
+}
+
+const NO_PARAMS: ReadonlyMap<string, string | null> = new Map();
+
+/**
+ * formatNameAddr() of the name-addr without its tag param: the From or To the other side of
+ * a dialog echoes with its own tag (RFC 3261 12.1.1). A tag alone, or no tag, needs no copy
+ * of the params, and those are the usual From and To.
+ */
+export function formatNameAddrWithoutTag(addr: Pick<NameAddr, 'uri' | 'params' | 'displayName'>): string {
+  const params = addr.params;
+  if (!params.has('tag')) return formatNameAddr(addr);
+  if (params.size === 1) return formatNameAddr({ uri: addr.uri, params: NO_PARAMS, displayName: addr.displayName });
+  const rest = new Map(params);
+  rest.delete('tag');
+  return formatNameAddr({ uri: addr.uri, params: rest, displayName: addr.displayName });
 }

@@ -1,5 +1,5 @@
 import type { EventPackageRegistry } from './event-package-registry.js';
-import type { RenderedBody } from './event-package.js';
+import type { EventPackage, RenderedBody } from './event-package.js';
 import type { Clock, TimerHandle } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import type { Notifier, NotifyOutcome, NotifyRequest } from './ports/notifier.js';
@@ -145,7 +145,7 @@ export class NotifyScheduler {
     const sub = slot.sub;
     const pkg = this.o.registry.get(sub.event);
     if (!pkg) return undefined;
-    const body = this.render(sub.presentity, sub.event, pkg.render.bind(pkg));
+    const body = this.render(sub.presentity, sub.event, pkg);
     sub.dialog.localCseq++;
     const version = sub.version++;
     const text = body.text(version);
@@ -168,12 +168,12 @@ export class NotifyScheduler {
     };
   }
 
-  private render(presentity: string, event: string, render: (v: PresentityView) => RenderedBody): RenderedBody {
+  private render(presentity: string, event: string, pkg: EventPackage): RenderedBody {
     const view = this.o.view(presentity);
     const key = `${event}\n${presentity}`;
     const cached = this.bodies.get(key);
     if (cached && cached.revision === view.revision) return cached.body;
-    const body = render(view);
+    const body = pkg.render(view);
     this.bodies.set(key, { revision: view.revision, body });
     return body;
   }

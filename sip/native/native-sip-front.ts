@@ -11,7 +11,7 @@ import { notifyDestination } from '../notify-destination.js';
 import type { RequestAuthentication } from '../request-authentication.js';
 import { BadRequest, readSubscribe } from '../sip-request-reader.js';
 import { newBranch } from '../stack/branch.js';
-import { SipHeaders } from '../stack/headers.js';
+import { requestBytes } from '../stack/serialize.js';
 import type { SipRequest } from '../stack/message.js';
 import type { ServerTransaction } from '../stack/server-transaction.js';
 import { TransactionLayer, type TransactionTimers } from '../stack/transaction-layer.js';
@@ -90,10 +90,16 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
   const transports = new TransportLayer({ listen: listenSpecs(o.config), logger: log });
   const transactions = new TransactionLayer(transports, { serverHeader: product, logger: log, ...(o.timers ? { timers: o.timers } : {}) });
 
+  // Every 2xx to a SUBSCRIBE and every NOTIFY carries one; a listener's address is fixed once bound.
+  const contacts = new Map<TransportProtocol, string>();
   const contactFor = (transport: TransportProtocol): string | undefined => {
+    const known = contacts.get(transport);
+    if (known !== undefined) return known;
     const local = transports.localAddress(transport);
     if (!local) return undefined;
-    return `<sip:presence@${hostPort(local.address, local.port)};transport=${transport}>`;
+    const contact = `<sip:presence@${hostPort(local.address, local.port)};transport=${transport}>`;
+    if (transports.isRunning) contacts.set(transport, contact);
+    return contact;
   };
 
   const send = (tx: ServerTransaction, source: MessageSource, r: SipReply): void => {
@@ -163,38 +169,29 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
         return local ? [{ transport: l.transport, address: local.address, port: local.port }] : [];
       });
     },
-    async notify(n: NotifyRequest): Promise<NotifyOutcome> {
+    notify(n: NotifyRequest): Promise<NotifyOutcome> {
       const d = n.dialog;
       const dest = notifyDestination(d);
       const branch = newBranch();
       const via = transactions.viaFor(dest.transport, branch);
-      if (via === undefined) return { kind: 'transport-error', reason: `no ${dest.transport} listener` };
-      const headers = new SipHeaders();
-      headers.append('Via', via);
-      headers.append('Max-Forwards', 70);
+      if (via === undefined) return Promise.resolve({ kind: 'transport-error', reason: `no ${dest.transport} listener` });
+      // Written straight to wire text: a fan-out sends thousands of these at once.
+      let head = `NOTIFY ${d.remoteTarget} SIP/2.0\r\nVia: ${via}\r\nMax-Forwards: 70\r\n`;
       // RFC 3261 12.2.1.1: the route set, in order, as Route headers (loose routing).
-      for (const route of d.routeSet) headers.append('Route', route);
-      headers.append('From', `${d.localUri};tag=${d.localTag}`);
-      headers.append('To', `${d.remoteUri};tag=${d.remoteTag}`);
-      headers.append('Call-ID', d.callId);
-      headers.append('CSeq', `${d.localCseq} NOTIFY`);
+      for (const route of d.routeSet) head += `Route: ${route}\r\n`;
+      head += `From: ${d.localUri};tag=${d.localTag}\r\nTo: ${d.remoteUri};tag=${d.remoteTag}\r\nCall-ID: ${d.callId}\r\nCSeq: ${d.localCseq} NOTIFY\r\n`;
       const contact = contactFor(dest.transport);
-      if (contact) headers.append('Contact', contact);
-      headers.append('Event', n.event);
-      headers.append('Subscription-State', n.subscriptionState);
-      headers.append('User-Agent', product);
-      if (n.contentType) headers.append('Content-Type', n.contentType);
-      const request: SipRequest = {
-        kind: 'request',
-        method: 'NOTIFY',
-        uri: d.remoteTarget,
-        headers,
-        body: n.body !== undefined ? Buffer.from(n.body, 'utf8') : Buffer.alloc(0),
-      };
-      await new Promise<void>((resolve) => gate(resolve));
-      const result = await transactions.sendRequest(request, dest, branch);
-      if (result.kind === 'response') return { kind: 'response', status: result.response.status };
-      return result;
+      if (contact) head += `Contact: ${contact}\r\n`;
+      head += `Event: ${n.event}\r\nSubscription-State: ${n.subscriptionState}\r\nUser-Agent: ${product}\r\n`;
+      if (n.contentType) head += `Content-Type: ${n.contentType}\r\n`;
+      const data = requestBytes(head, n.body);
+      return new Promise((resolve) => {
+        gate(() => {
+          void transactions.sendWire('NOTIFY', branch, data, dest).then((result) => {
+            resolve(result.kind === 'response' ? { kind: 'response', status: result.response.status } : result);
+          });
+        });
+      });
     },
   };
 }

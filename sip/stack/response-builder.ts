@@ -1,4 +1,4 @@
-import { SipHeaders, type HeaderInit } from './headers.js';
+import { SipHeaders, canonicalHeaderName, type HeaderInit } from './headers.js';
 import { EMPTY_BODY, type SipRequest, type SipResponse } from './message.js';
 
 const REASONS: Readonly<Record<number, string>> = {
@@ -68,6 +68,60 @@ export function buildResponse(
     headers: h,
     body: body === undefined ? EMPTY_BODY : typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
   };
+}
+
+/**
+ * The wire text of a response's start line and headers, up to and including the blank line,
+ * exactly as `serialize(buildResponse(...))` would write them for a body of `bodyLength`
+ * bytes. Server transactions answer every request with it: a response is sent once and kept
+ * as text for retransmissions, so building a SipHeaders list only to flatten it again would
+ * be waste on the busiest path.
+ */
+export function responseHead(
+  req: Pick<SipRequest, 'method' | 'headers'>,
+  status: number,
+  reason: string | undefined,
+  extraHeaders: HeaderInit | undefined,
+  bodyLength: number,
+  opts: BuildResponseOptions = {},
+): string {
+  const h = req.headers;
+  let phrase = reason ?? reasonPhrase(status);
+  // Reason-Phrase is free text but cannot hold CR or LF (RFC 3261 25.1).
+  if (phrase.includes('\r') || phrase.includes('\n')) phrase = phrase.replace(/[\r\n]+/g, ' ');
+  let out = `SIP/2.0 ${status} ${phrase}\r\n`;
+  for (const v of h.getLines('via')) out += `Via: ${v}\r\n`;
+  const from = h.get('from');
+  if (from !== undefined) out += `From: ${from}\r\n`;
+  const to = h.get('to');
+  if (to !== undefined) {
+    const needsTag = status > 100 && opts.toTag !== undefined && !hasTag(to);
+    out += needsTag ? `To: ${to};tag=${opts.toTag}\r\n` : `To: ${to}\r\n`;
+  }
+  const callId = h.get('call-id');
+  if (callId !== undefined) out += `Call-ID: ${callId}\r\n`;
+  const cseq = h.get('cseq');
+  if (cseq !== undefined) out += `CSeq: ${cseq}\r\n`;
+  if (status >= 200 && status < 300 && DIALOG_CREATING.has(req.method)) {
+    for (const rr of h.getLines('record-route')) out += `Record-Route: ${rr}\r\n`;
+  }
+  let hasServer = false;
+  const line = (n: string, v: string | number): void => {
+    const name = canonicalHeaderName(n);
+    if (name === 'Server') hasServer = true;
+    // serialize() writes the one Content-Length, from the body.
+    if (name !== 'Content-Length') out += `${name}: ${v}\r\n`;
+  };
+  if (Array.isArray(extraHeaders)) {
+    for (const [n, v] of extraHeaders as ReadonlyArray<readonly [string, string]>) line(n, v);
+  } else if (extraHeaders !== undefined) {
+    for (const [n, v] of Object.entries(extraHeaders as Readonly<Record<string, string | number | ReadonlyArray<string>>>)) {
+      if (typeof v === 'object') for (const x of v) line(n, x);
+      else line(n, v);
+    }
+  }
+  if (opts.server !== undefined && !hasServer) out += `Server: ${opts.server}\r\n`;
+  return `${out}Content-Length: ${bodyLength}\r\n\r\n`;
 }
 
 /** True when a To/From value already carries a tag parameter outside the <...>. */

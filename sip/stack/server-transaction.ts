@@ -1,8 +1,8 @@
 import type { HeaderInit } from './headers.js';
 import type { SipRequest } from './message.js';
-import { buildResponse } from './response-builder.js';
+import { responseHead } from './response-builder.js';
 import { newTag } from './branch.js';
-import { serialize } from './serialize.js';
+import { wireBytes } from './serialize.js';
 import type { Destination, MessageSource, SendResult, StackLogger } from './transport-types.js';
 
 /** RFC 3261 17.2.2 non-INVITE server transaction states. */
@@ -31,12 +31,14 @@ export class ServerTransaction {
   private stateValue: ServerTransactionState = 'trying';
   private request: SipRequest | undefined;
   /**
-   * The last response's bytes as a latin1 string (one char per byte, so exact), for
-   * retransmissions. A string lives in the compacting JS heap; a Buffer would be a slice of an
-   * 8 KiB malloc'd pool slab, and tens of thousands of them kept for Timer J fragment the C
-   * heap, which then never shrinks back.
+   * The last response, for retransmissions: its head as the text it was written from, and a
+   * non-empty body as a latin1 string (one char per byte, so exact). Strings live in the
+   * compacting JS heap; a Buffer would be a slice of an 8 KiB malloc'd pool slab, and tens of
+   * thousands of them kept for Timer J fragment the C heap, which then never shrinks back.
+   * The head is flattened when first written, so it keeps no part of the request's text.
    */
-  private lastResponse: string | undefined;
+  private lastHead: string | undefined;
+  private lastBody: string | undefined;
   private tag: string | undefined;
   /** Bumped whenever the pending timer changes meaning, so stale expiries are ignored. */
   timerGeneration = 0;
@@ -90,12 +92,14 @@ export class ServerTransaction {
       return Promise.resolve({ ok: false, reason: `invalid status code ${status}` });
     }
     if (status > 100 && this.tag === undefined) this.tag = opts.toTag ?? existingToTag(req) ?? newTag();
-    const response = buildResponse(req, status, reason, extraHeaders, body, {
+    const bodyBytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const head = responseHead(req, status, reason, extraHeaders, bodyBytes?.length ?? 0, {
       toTag: this.tag,
       server: this.host.serverHeader,
     });
-    const data = serialize(response);
-    this.lastResponse = data.toString('latin1');
+    const data = wireBytes(head, bodyBytes);
+    this.lastHead = head;
+    this.lastBody = bodyBytes !== undefined && bodyBytes.length > 0 ? bodyBytes.toString('latin1') : undefined;
     if (status >= 200) {
       // RFC 3261 17.2.2: Trying/Proceeding -> Completed on a final response. The request is
       // dropped now: thousands of completed transactions may linger for Timer J.
@@ -108,14 +112,16 @@ export class ServerTransaction {
 
   /** RFC 3261 17.2.2: a retransmitted request gets the last response again, or nothing in Trying. */
   onRetransmission(): void {
-    if (this.lastResponse === undefined || this.stateValue === 'terminated') return;
-    void this.host.send(this.destination, Buffer.from(this.lastResponse, 'latin1'));
+    if (this.lastHead === undefined || this.stateValue === 'terminated') return;
+    const body = this.lastBody === undefined ? undefined : Buffer.from(this.lastBody, 'latin1');
+    void this.host.send(this.destination, wireBytes(this.lastHead, body));
   }
 
   terminate(): void {
     this.stateValue = 'terminated';
     this.request = undefined;
-    this.lastResponse = undefined;
+    this.lastHead = undefined;
+    this.lastBody = undefined;
     this.timerGeneration++;
   }
 }

@@ -154,15 +154,24 @@ export class TransactionLayer {
     if (request.method === 'INVITE' || request.method === 'ACK') {
       throw new TypeError('sendRequest: INVITE/ACK client transactions are not supported');
     }
-    const key = `${branch}|${request.method}`;
-    if (this.clients.has(key)) {
-      return Promise.resolve({ kind: 'transport-error', reason: 'a transaction with this branch is already running' });
-    }
     let data: Buffer;
     try {
       data = serialize(request);
     } catch (err) {
       return Promise.resolve({ kind: 'transport-error', reason: `cannot serialize request: ${errorReason(err)}` });
+    }
+    return this.sendWire(request.method, branch, data, dest);
+  }
+
+  /**
+   * Sends a request already written to wire bytes, in a new client transaction: the NOTIFY
+   * path writes its few headers straight to text. `branch` must be the top Via's, with the
+   * z9hG4bK cookie (as viaFor() makes it); `method` is the request's. Never rejects.
+   */
+  sendWire(method: string, branch: string, data: Buffer, dest: Destination): Promise<ClientTransactionResult> {
+    const key = `${branch}|${method}`;
+    if (this.clients.has(key)) {
+      return Promise.resolve({ kind: 'transport-error', reason: 'a transaction with this branch is already running' });
     }
     const tx = new ClientTransaction(key, data, dest, isReliable(dest.transport), this.clientHost);
     this.clients.set(key, tx);

@@ -103,7 +103,7 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
   };
 
   const send = (tx: ServerTransaction, source: MessageSource, r: SipReply): void => {
-    const headers: Array<[string, string]> = [...(r.headers ?? [])];
+    const headers: Array<[string, string]> = r.headers !== undefined ? r.headers.slice() : [];
     if (r.status >= 200 && r.status < 300 && r.toTag !== undefined) {
       const contact = contactFor(source.transport);
       if (contact) headers.push(['Contact', contact]);

@@ -1,4 +1,4 @@
-import { isToken } from './grammar.js';
+import { isToken, knownMethodAt } from './grammar.js';
 import { SipParseError } from './sip-parse-error.js';
 
 export interface CSeq {
@@ -22,7 +22,8 @@ export function parseCSeq(value: string): CSeq {
   const sep = i;
   while (i < s.length && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9 || s.charCodeAt(i) === 13 || s.charCodeAt(i) === 10)) i++;
   if (i === sep) throw new SipParseError('Malformed CSeq header');
-  const method = s.slice(i);
-  if (!isToken(method)) throw new SipParseError('Malformed CSeq header');
+  const known = knownMethodAt(s, i, s.length);
+  const method = known ?? s.slice(i);
+  if (known === undefined && !isToken(method)) throw new SipParseError('Malformed CSeq header');
   return { seq, method };
 }

@@ -16,6 +16,14 @@ const ALNUM: Array<[string, string]> = [['a', 'z'], ['A', 'Z'], ['0', '9']];
 /** RFC 3261 25.1 `token`: method names, header names, parameter names. */
 export const TOKEN = table('-.!%*_+`\'~', ALNUM);
 
+/**
+ * Characters of a parameter value that parseSimpleParams() takes as they are: visible ASCII
+ * but '"' (a quoted-string needs unquoting), ';' (the separator) and ',', '<', '>' (left to
+ * parseParams(), which splits around <...>).
+ */
+const PLAIN_VALUE = table('', [['!', '~']]);
+for (const c of '";,<>') PLAIN_VALUE[c.charCodeAt(0)] = 0;
+
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {
@@ -23,6 +31,22 @@ export function isToken(s: string): boolean {
     if (c >= 128 || TOKEN[c] === 0) return false;
   }
   return true;
+}
+
+/**
+ * Method names (RFC 3261 7.1, RFC 6665, RFC 3903, RFC 3428, RFC 3515, RFC 3262, RFC 3311,
+ * RFC 6086) returned as constants, so that reading one from a message allocates nothing.
+ */
+const KNOWN_METHODS = ['SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'OPTIONS', 'REGISTER', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'MESSAGE', 'INFO', 'PRACK', 'UPDATE', 'REFER'];
+
+/** The known method text[start, end) as a constant (methods are case-sensitive), or undefined. */
+export function knownMethodAt(text: string, start: number, end: number): string | undefined {
+  const len = end - start;
+  for (let k = 0; k < KNOWN_METHODS.length; k++) {
+    const m = KNOWN_METHODS[k];
+    if (m.length === len && text.startsWith(m, start)) return m;
+  }
+  return undefined;
 }
 
 export function isWhitespace(c: number): boolean {
@@ -72,6 +96,70 @@ export function splitOutside(s: string, sep: number): string[] | null {
  * removed. `what` names the header in the error message.
  */
 export function parseParams(s: string, what: string): Map<string, string | null> {
+  return parseSimpleParams(s, 0, s.length) ?? parseParamsGeneral(s, what);
+}
+
+/** Parameter names common enough to be worth returning as constants instead of new strings. */
+const KNOWN_PARAMS = ['tag', 'branch', 'rport', 'received', 'maddr', 'ttl', 'transport', 'lr', 'expires', 'id', 'q', 'user', 'method'];
+
+/**
+ * The lowercased parameter name text[start, end), which must be a token (so `| 0x20`
+ * lowercases exactly; parameter names are case-insensitive, RFC 3261 7.3.1).
+ */
+function paramNameAt(text: string, start: number, end: number, hasUpper: boolean): string {
+  const len = end - start;
+  const first = text.charCodeAt(start) | 0x20;
+  for (let k = 0; k < KNOWN_PARAMS.length; k++) {
+    const known = KNOWN_PARAMS[k];
+    if (known.length !== len || known.charCodeAt(0) !== first) continue;
+    let i = 1;
+    while (i < len && (text.charCodeAt(start + i) | 0x20) === known.charCodeAt(i)) i++;
+    if (i === len) return known;
+  }
+  const name = text.slice(start, end);
+  return hasUpper ? name.toLowerCase() : name;
+}
+
+/**
+ * parseParams() of text[start, end) when it has the plain shape `name[=value]` joined by
+ * single ';' with an optional trailing ';': token names, and values of visible ASCII other
+ * than '"', ';', ',', '<' and '>'. Then no part needs trimming, unquoting or splitting
+ * around quotes or <>, and the result is the one parseParams() gives. Returns undefined for
+ * anything else (whitespace, quotes, empty names, non-ASCII), which parseParams() handles.
+ */
+export function parseSimpleParams(text: string, start: number, end: number): Map<string, string | null> | undefined {
+  const params = new Map<string, string | null>();
+  let i = start;
+  while (i < end) {
+    const nameStart = i;
+    let hasUpper = false;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c >= 128 || TOKEN[c] === 0) break;
+      if (c >= 65 && c <= 90) hasUpper = true;
+      i++;
+    }
+    if (i === nameStart) return undefined;
+    const name = paramNameAt(text, nameStart, i, hasUpper);
+    if (i === end || text.charCodeAt(i) === 59) {
+      params.set(name, null);
+    } else if (text.charCodeAt(i) === 61) {
+      const valueStart = ++i;
+      while (i < end) {
+        const c = text.charCodeAt(i);
+        if (c >= 128 || PLAIN_VALUE[c] === 0) break;
+        i++;
+      }
+      if (i < end && text.charCodeAt(i) !== 59) return undefined;
+      params.set(name, text.slice(valueStart, i));
+    } else return undefined;
+    // Past the ';' (a trailing one ends the loop, as parseParams() skips it).
+    i++;
+  }
+  return params;
+}
+
+function parseParamsGeneral(s: string, what: string): Map<string, string | null> {
   const params = new Map<string, string | null>();
   if (s.trim() === '') return params;
   const parts = splitOutside(s, 59 /* ; */);

@@ -86,6 +86,68 @@ export function canonicalHeaderName(name: string): string {
 
 for (const name of WELL_KNOWN) canonicalHeaderName(name);
 
+/**
+ * The names the parser meets on nearly every message, looked up straight from the message
+ * text so that no name string is cut out and no keyCache lookup is needed. Holds every
+ * well-known name and every compact form (all of which expand to well-known names), so a
+ * name found here gets the key headerKey() and the spelling addParsed() would give it: a
+ * well-known key is put in canonicalCache above and never leaves it. Open addressing on a
+ * hash of the length and the first and last characters, lowercased.
+ */
+const NAME_SLOTS = 256;
+const slotSpelling: string[] = new Array<string>(NAME_SLOTS).fill('');
+const slotKey: string[] = new Array<string>(NAME_SLOTS).fill('');
+const slotCanonical: string[] = new Array<string>(NAME_SLOTS).fill('');
+
+function nameHash(text: string, start: number, end: number): number {
+  return ((end - start) * 37 + (text.charCodeAt(start) | 0x20) * 11 + (text.charCodeAt(end - 1) | 0x20)) & (NAME_SLOTS - 1);
+}
+
+for (const spelling of [...WELL_KNOWN, ...Object.keys(COMPACT)]) {
+  let slot = nameHash(spelling, 0, spelling.length);
+  while (slotSpelling[slot] !== '') slot = (slot + 1) & (NAME_SLOTS - 1);
+  slotSpelling[slot] = spelling;
+  slotKey[slot] = headerKey(spelling);
+  slotCanonical[slot] = canonicalHeaderName(spelling);
+}
+
+/**
+ * The slot of the known header name text[start, end) (end > start), compared
+ * case-insensitively (RFC 3261 7.3.1), or -1. A match is a valid token, as every known
+ * spelling is one.
+ */
+export function knownHeaderSlot(text: string, start: number, end: number): number {
+  const len = end - start;
+  let slot = nameHash(text, start, end);
+  for (;;) {
+    const spelling = slotSpelling[slot];
+    if (spelling === '') return -1;
+    if (spelling.length === len) {
+      let i = 0;
+      for (; i < len; i++) {
+        const c = text.charCodeAt(start + i);
+        const k = spelling.charCodeAt(i);
+        // Spellings are lowercase letters and '-', so only a letter may match in upper case.
+        if (c !== k && (k < 97 || k > 122 || c !== k - 32)) break;
+      }
+      if (i === len) return slot;
+    }
+    slot = (slot + 1) & (NAME_SLOTS - 1);
+  }
+}
+
+/**
+ * What get() returns for a line's value: the first element of a comma-joined list header
+ * (RFC 3261 7.3.1), else the whole value.
+ */
+export function firstValueOf(key: string, value: string): string {
+  if (LIST_HEADERS.has(key) && value.includes(',')) {
+    const parts = splitOutside(value, 44);
+    return parts === null ? value : parts[0].trim();
+  }
+  return value;
+}
+
 export function isListHeader(name: string): boolean {
   return LIST_HEADERS.has(headerKey(name));
 }
@@ -117,15 +179,7 @@ export class SipHeaders implements Iterable<[string, string]> {
   /** First value of the header (for list headers, the first element of the first line). */
   get(name: string): string | undefined {
     const key = headerKey(name);
-    for (const e of this.entries) {
-      if (e.key === key) {
-        if (LIST_HEADERS.has(key) && e.value.includes(',')) {
-          const parts = splitOutside(e.value, 44);
-          return parts === null ? e.value : parts[0].trim();
-        }
-        return e.value;
-      }
-    }
+    for (const e of this.entries) if (e.key === key) return firstValueOf(key, e.value);
     return undefined;
   }
 
@@ -254,5 +308,15 @@ export class SipHeaders implements Iterable<[string, string]> {
     const key = headerKey(rawName);
     const name = canonicalCache.get(key) ?? rawName;
     this.entries.push({ key, name, value });
+  }
+
+  /**
+   * addParsed() for a name found by knownHeaderSlot(), with no name string needed. Returns
+   * the lookup key, so the parser can note the headers it checks itself.
+   */
+  addParsedKnown(slot: number, value: string): string {
+    const key = slotKey[slot];
+    this.entries.push({ key, name: slotCanonical[slot], value });
+    return key;
   }
 }

@@ -1,4 +1,4 @@
-import { formatParams, parseParams, splitOutside } from './grammar.js';
+import { formatParams, parseParams, parseSimpleParams, splitOutside } from './grammar.js';
 import { SipParseError } from './sip-parse-error.js';
 import { parseHostPort } from './uri.js';
 
@@ -36,6 +36,93 @@ function stripWs(s: string): string {
 
 /** Parses a single Via value (use headers.getAll('via') to get the split list). */
 export function parseVia(value: string): Via {
+  return parsePlainVia(value, 0, value.length) ?? parseAnyVia(value);
+}
+
+/**
+ * parseVia(text.slice(start, end)), reading the plain shape straight from `text`: the
+ * parser hands over the top Via where it stands in the message head, which is quicker to
+ * read than a substring of it.
+ */
+export function parseViaAt(text: string, start: number, end: number): Via {
+  return parsePlainVia(text, start, end) ?? parseAnyVia(text.slice(start, end));
+}
+
+/** The characters isValidHost() accepts in a hostname or IPv4 address. */
+const HOST_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  HOST_CHAR[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46 || c === 95 ? 1 : 0;
+}
+
+/** Number(s) for a port or TTL; plain digits, by far the usual form, need no conversion call. */
+function toNumber(s: string): number {
+  if (s.length === 0 || s.length > 5) return Number(s);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return Number(s);
+    n = n * 10 + (c - 48);
+  }
+  return n;
+}
+
+/** Transports returned as constants (RFC 3261 20.42, RFC 7118 5.1) rather than new strings. */
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
+
+/**
+ * The shape every UA here sends, `SIP/2.0/UDP host[:port][;params]`: uppercase transport,
+ * one SP, a hostname or IPv4 address, a port of at most five digits, and parameters simple
+ * enough for parseSimpleParams(). Anything else (LWS around the '/' or ':', IPv6, odd
+ * parameters, errors) is left to parseAnyVia(), which also produces every error; on this
+ * shape both give the same result.
+ */
+function parsePlainVia(text: string, start: number, end: number): Via | undefined {
+  if (!text.startsWith('SIP/2.0/', start) || end - start < 8) return undefined;
+  const transportStart = start + 8;
+  let i = transportStart;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c < 65 || c > 90) break;
+    i++;
+  }
+  if (i === transportStart || i === end || text.charCodeAt(i) !== 32) return undefined;
+  let transport: string | undefined;
+  for (let k = 0; k < TRANSPORTS.length; k++) {
+    const t = TRANSPORTS[k];
+    if (t.length === i - transportStart && text.startsWith(t, transportStart)) {
+      transport = t;
+      break;
+    }
+  }
+  transport ??= text.slice(transportStart, i);
+  const hostStart = ++i;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || HOST_CHAR[c] === 0) break;
+    i++;
+  }
+  if (i === hostStart) return undefined;
+  const hostEnd = i;
+  let port = -1;
+  if (i < end && text.charCodeAt(i) === 58) {
+    const portStart = ++i;
+    port = 0;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      port = port * 10 + (c - 48);
+      i++;
+    }
+    if (i === portStart || i - portStart > 5 || port > 65535) return undefined;
+  }
+  let params: Map<string, string | null> | undefined;
+  if (i === end) params = new Map();
+  else if (text.charCodeAt(i) === 59) params = parseSimpleParams(text, i + 1, end);
+  if (params === undefined) return undefined;
+  return finishVia(transport, text.slice(hostStart, hostEnd), port < 0 ? undefined : port, params);
+}
+
+function parseAnyVia(value: string): Via {
   const semi = value.indexOf(';');
   const head = semi < 0 ? value : value.slice(0, semi);
   const s1 = head.indexOf('/');
@@ -63,8 +150,13 @@ export function parseVia(value: string): Via {
   } catch {
     throw malformed();
   }
-  const via: Via = { protocol: 'SIP/2.0', transport, host: hostPort.host, params };
-  if (hostPort.port !== undefined) via.port = hostPort.port;
+  return finishVia(transport, hostPort.host, hostPort.port, params);
+}
+
+/** Builds the Via and checks the parameters the stack acts on (RFC 3261 18.2.2, RFC 3581). */
+function finishVia(transport: string, host: string, port: number | undefined, params: Map<string, string | null>): Via {
+  const via: Via = { protocol: 'SIP/2.0', transport, host, params };
+  if (port !== undefined) via.port = port;
   const branch = params.get('branch');
   if (branch !== undefined) {
     if (branch === null || branch === '') throw new SipParseError('Malformed Via header: empty branch');
@@ -73,7 +165,7 @@ export function parseVia(value: string): Via {
   const rport = params.get('rport');
   if (rport === null || rport === '') via.rport = true;
   else if (rport !== undefined) {
-    const n = Number(rport);
+    const n = toNumber(rport);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new SipParseError('Malformed Via header: bad rport');
     via.rport = n;
   }
@@ -83,7 +175,7 @@ export function parseVia(value: string): Via {
   if (typeof maddr === 'string') via.maddr = maddr;
   const ttl = params.get('ttl');
   if (typeof ttl === 'string') {
-    const n = Number(ttl);
+    const n = toNumber(ttl);
     if (!Number.isInteger(n) || n < 0 || n > 255) throw new SipParseError('Malformed Via header: bad ttl');
     via.ttl = n;
   }

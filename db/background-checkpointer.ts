@@ -34,12 +34,20 @@ export interface CheckpointLogger {
   warn(obj: object, msg?: string): void;
 }
 
+/** Another connection that writes the file (the group commit's writer thread). */
+export interface WalWriter {
+  setWalAutocheckpoint(pages: number): void;
+}
+
+/** SQLite's default: a commit that leaves the WAL this many pages long checkpoints it. */
+const AUTOCHECKPOINT_PAGES = 1000;
+
 /**
  * Moves WAL checkpoints off the event loop. With SQLite's automatic checkpoint, every
  * thousand pages one commit also copies them into the database file and fsyncs both: a
  * 15-20 ms stall of everything the server does, dozens of times a minute under load. Here the
- * server's connection stops checkpointing and a worker thread, on the other core, does it.
- * If the worker cannot run, the connection checkpoints itself again.
+ * server's connections (its own and the writer thread's) stop checkpointing and a worker
+ * thread, on the other core, does it. If the worker cannot run, they checkpoint again.
  */
 export class BackgroundCheckpointer {
   private worker: Worker | undefined;
@@ -48,9 +56,11 @@ export class BackgroundCheckpointer {
     private readonly db: Database,
     file: string,
     private readonly log?: CheckpointLogger,
+    private readonly writers: readonly WalWriter[] = [],
   ) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     db.pragma('wal_autocheckpoint = 0');
+    for (const w of writers) w.setWalAutocheckpoint(0);
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, intervalMs: CHECKPOINT_INTERVAL_MS } });
     worker.unref();
     worker.on('message', (m: { error?: string }) => {
@@ -73,12 +83,17 @@ export class BackgroundCheckpointer {
     await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
     clearTimeout(timer);
     await worker.terminate();
-    if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+    this.checkpointOnCommit();
   }
 
   private fallBack(err: Error): void {
     this.log?.warn({ err }, 'background WAL checkpointer stopped; checkpointing on the main thread');
     this.worker = undefined;
-    if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+    this.checkpointOnCommit();
+  }
+
+  private checkpointOnCommit(): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    for (const w of this.writers) w.setWalAutocheckpoint(AUTOCHECKPOINT_PAGES);
   }
 }

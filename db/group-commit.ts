@@ -1,11 +1,34 @@
 import type { Database } from 'better-sqlite3';
+import { WriteExecutor } from './write-executor.js';
+import type { WriteOp, WriteSink } from './write-op.js';
+import { WriterThread } from './writer-thread.js';
 
-/** The shortest gap between two commits. */
+/** The shortest gap between two batches. */
 const MIN_COMMIT_INTERVAL_MS = 1;
 
-/** Something that wants to know when a batch failed; pino fits. */
+/** Something that wants to know when a write failed; pino fits. */
 export interface CommitLogger {
   error(obj: object, msg?: string): void;
+}
+
+export interface GroupCommitOptions {
+  log?: CommitLogger;
+  /**
+   * The database's file. Given, the batches are committed by a writer thread with its own
+   * connection to it; without (':memory:', unit tests), on this thread's connection.
+   */
+  file?: string;
+}
+
+interface Batch {
+  seq: number;
+  ops: readonly WriteOp[];
+}
+
+interface Waiter {
+  /** Runs once the batch numbered so (and so every earlier one) is committed. */
+  seq: number;
+  fn: () => void;
 }
 
 /**
@@ -14,35 +37,53 @@ export interface CommitLogger {
  * second). Whatever must not leave the process before its writes are durable — a 200 to a
  * SUBSCRIBE, a NOTIFY whose CSeq was just recorded — waits in `afterCommit`, so a kill -9
  * can never leave a phone holding an answer the database does not have.
+ *
+ * With a file, the SQLite work itself runs on a writer thread, on the machine's other core:
+ * each turn's ops go there as one numbered batch, and the thread acknowledges the newest batch
+ * it has committed. Batches stay here until acknowledged; if the thread dies, this thread
+ * takes the writing back and commits them on its own connection, then releases their waiters.
+ * The thread may have committed some of them before it died: ops set rows to given values or
+ * delete them, so running them again, in order, leaves the same rows.
  */
-export class GroupCommit {
-  private ops: Array<() => void> = [];
-  private waiters: Array<() => void> = [];
+export class GroupCommit implements WriteSink {
+  private ops: WriteOp[] = [];
+  /** Posted to the writer thread and not acknowledged yet, oldest first. */
+  private unacked: Batch[] = [];
+  private waiters: Waiter[] = [];
+  /** Number of the newest batch handed on, and of the newest one committed. */
+  private queued = 0;
+  private committed = 0;
   private scheduled = false;
   private closed = false;
-  private lastCommit = 0;
-  private readonly runBatch: (ops: ReadonlyArray<() => void>) => void;
+  private closing: Promise<void> | undefined;
+  private lastFlush = 0;
+  private thread: WriterThread | undefined;
+  /** Commits on this thread: without a file, or once the writer thread is gone. */
+  private executor: WriteExecutor | undefined;
+  private readonly log: CommitLogger | undefined;
 
   constructor(
-    db: Database,
-    private readonly log?: CommitLogger,
+    private readonly db: Database,
+    opts: GroupCommitOptions = {},
   ) {
-    const tx = db.transaction((ops: ReadonlyArray<() => void>) => {
-      for (const op of ops) {
-        // One bad row must not roll back the rest of the batch.
-        try {
-          op();
-        } catch (err) {
-          this.log?.error({ err }, 'database write failed');
-        }
+    this.log = opts.log;
+    if (opts.file !== undefined) {
+      try {
+        this.thread = new WriterThread(opts.file, db.pragma('wal_autocheckpoint', { simple: true }) as number, {
+          committed: (seq) => this.acknowledged(seq),
+          writeFailed: (err, op) => this.log?.error({ err, op }, 'database write failed'),
+          died: (err) => this.takeBack(err),
+        });
+      } catch (err) {
+        this.takeBack(err);
       }
-    });
-    // IMMEDIATE: take the write lock up front so busy_timeout covers an admin CLI writing.
-    this.runBatch = (ops) => tx.immediate(ops);
+    } else {
+      this.executor = new WriteExecutor(db, this.log);
+    }
   }
 
   /** Queues a write for the current batch. */
-  write(op: () => void): void {
+  write(op: WriteOp): void {
     // After close (shutdown), late answers to NOTIFYs have nowhere to go; they are dropped.
     if (this.closed) return;
     this.ops.push(op);
@@ -51,32 +92,96 @@ export class GroupCommit {
 
   /** Runs `fn` once everything queued so far is committed (at once if nothing is pending). */
   afterCommit(fn: () => void): void {
-    if (this.ops.length === 0 && this.waiters.length === 0) {
+    // Never before a waiter registered earlier: what they gate leaves in the order it was asked.
+    const seq = Math.max(this.ops.length > 0 ? this.queued + 1 : this.queued, this.waiters.at(-1)?.seq ?? 0);
+    if (seq <= this.committed) {
       fn();
       return;
     }
-    this.waiters.push(fn);
-    this.schedule();
+    this.waiters.push({ seq, fn });
   }
 
-  /** Commits now and releases the waiters (also called before the database closes). */
+  /** Hands this turn's writes on (committing them, without a writer thread) and releases what may go. */
   flush(): void {
     this.scheduled = false;
-    const ops = this.ops;
-    this.ops = [];
-    if (ops.length > 0) {
-      this.runBatch(ops);
-      this.lastCommit = performance.now();
+    if (this.ops.length > 0) {
+      const batch: Batch = { seq: ++this.queued, ops: this.ops };
+      this.ops = [];
+      if (this.thread !== undefined) {
+        if (this.unacked.length === 0) this.thread.hold(true);
+        this.unacked.push(batch);
+        this.thread.post(batch.seq, batch.ops);
+      } else {
+        this.executor?.commit([batch.ops]);
+        this.committed = batch.seq;
+      }
+      this.lastFlush = performance.now();
     }
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const fn of waiters) fn();
+    this.release();
   }
 
-  /** Commits what is queued; later writes are ignored. Call before closing the database. */
-  close(): void {
+  /**
+   * Commits what is queued and waits until all of it is acknowledged, then stops the writer
+   * thread; writes after this are ignored. Call before closing the database.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  /** Tells the writer thread's connection how often to checkpoint (0: the checkpointer does it). */
+  setWalAutocheckpoint(pages: number): void {
+    if (!this.closed) this.thread?.setWalAutocheckpoint(pages);
+  }
+
+  /** True while the writes are committed by the writer thread. */
+  get onWriterThread(): boolean {
+    return this.thread !== undefined;
+  }
+
+  /** Ends the writer thread the way a crash would (tests). */
+  async terminateWriterThread(): Promise<void> {
+    await this.thread?.terminate();
+  }
+
+  private async shutDown(): Promise<void> {
     this.flush();
     this.closed = true;
+    await new Promise<void>((resolve) => this.afterCommit(resolve));
+    const thread = this.thread;
+    this.thread = undefined;
+    await thread?.stop();
+  }
+
+  private acknowledged(seq: number): void {
+    // An acknowledgement still in flight when the thread died: its batches ran again here.
+    if (seq <= this.committed) return;
+    this.committed = seq;
+    let done = 0;
+    while (done < this.unacked.length && this.unacked[done].seq <= seq) done++;
+    this.unacked.splice(0, done);
+    if (this.unacked.length === 0) this.thread?.hold(false);
+    this.release();
+  }
+
+  private takeBack(err: unknown): void {
+    this.log?.error({ err }, 'database writer thread stopped; writing on the main thread');
+    this.thread = undefined;
+    this.executor ??= new WriteExecutor(this.db, this.log);
+    const batches = this.unacked;
+    this.unacked = [];
+    if (batches.length > 0) {
+      this.executor.commit(batches.map((b) => b.ops));
+      this.committed = batches[batches.length - 1].seq;
+    }
+    this.release();
+  }
+
+  private release(): void {
+    let ready = 0;
+    while (ready < this.waiters.length && this.waiters[ready].seq <= this.committed) ready++;
+    if (ready === 0) return;
+    for (const { fn } of this.waiters.splice(0, ready)) fn();
   }
 
   private schedule(): void {
@@ -86,18 +191,12 @@ export class GroupCommit {
       if (this.scheduled) this.flush();
     };
     // setImmediate runs after the poll phase, so every datagram read in one turn shares the
-    // batch. Under load turns are short and batches small, so commits are also spaced at
+    // batch. Under load turns are short and batches small, so batches are also spaced at
     // least MIN_COMMIT_INTERVAL_MS apart: an idle server answers at once, a busy one trades
-    // up to a millisecond of latency for a fraction of the commits.
-    const wait = this.lastCommit + MIN_COMMIT_INTERVAL_MS - performance.now();
+    // up to a millisecond of latency for a fraction of the commits (or of the messages to the
+    // writer thread).
+    const wait = this.lastFlush + MIN_COMMIT_INTERVAL_MS - performance.now();
     if (wait <= 0) setImmediate(run);
     else setTimeout(run, wait);
   }
-}
-
-/** How a repository performs a write: at once, or queued on a group commit. */
-export type WriteRunner = (op: () => void) => void;
-
-export function writeRunner(commit: GroupCommit | undefined): WriteRunner {
-  return commit ? (op) => commit.write(op) : (op) => op();
 }

@@ -5,16 +5,9 @@ import type { MessageSummary } from '../src/message-summary.js';
 import type { StateStore } from '../src/ports/state-store.js';
 import type { Presentity } from '../src/presentity.js';
 import type { StateSource } from '../src/state-source.js';
-import { writeRunner, type GroupCommit, type WriteRunner } from './group-commit.js';
-
-interface StateRow {
-  presentity: string;
-  source_id: string;
-  kind: StateKind;
-  data: string;
-  expires_at: number | null;
-  updated_at: number;
-}
+import type { StateRow } from './state-row.js';
+import { WriteExecutor } from './write-executor.js';
+import type { WriteSink } from './write-op.js';
 
 /** The `data` column: the kind-specific part of a source. */
 interface StateData {
@@ -23,31 +16,20 @@ interface StateData {
   pidf?: string;
 }
 
-/** StateStore on SQLite, keyed by presentity and source id. */
+/**
+ * StateStore on SQLite, keyed by presentity and source id. Reads run on the caller's
+ * connection; writes go as WriteOps to a sink: a group commit, or (without one) an executor
+ * that commits each when the call returns.
+ */
 export class SqliteStateStore implements StateStore {
   private readonly selectAll: Statement<[], StateRow>;
-  private readonly upsert: Statement<[StateRow], void>;
-  private readonly deleteOne: Statement<[string, string], void>;
-  private readonly deleteKinds: Statement<[string, string], void>;
 
-  private readonly write: WriteRunner;
-
-  /** With a GroupCommit, writes are queued on it; without, each commits when the call returns. */
-  constructor(db: Database, commit?: GroupCommit) {
-    this.write = writeRunner(commit);
+  constructor(
+    db: Database,
+    private readonly writes: WriteSink = new WriteExecutor(db),
+  ) {
     this.selectAll = db.prepare<[], StateRow>(
       'SELECT presentity, source_id, kind, data, expires_at, updated_at FROM presentity_state',
-    );
-    this.upsert = db.prepare<[StateRow], void>(
-      'INSERT INTO presentity_state (presentity, source_id, kind, data, expires_at, updated_at) ' +
-        'VALUES (@presentity, @source_id, @kind, @data, @expires_at, @updated_at) ' +
-        'ON CONFLICT (presentity, source_id) DO UPDATE SET kind = excluded.kind, data = excluded.data, ' +
-        'expires_at = excluded.expires_at, updated_at = excluded.updated_at',
-    );
-    this.deleteOne = db.prepare<[string, string], void>('DELETE FROM presentity_state WHERE presentity = ? AND source_id = ?');
-    // The kinds arrive as one bound JSON array, so a single prepared statement serves any list.
-    this.deleteKinds = db.prepare<[string, string], void>(
-      'DELETE FROM presentity_state WHERE presentity = ? AND kind IN (SELECT value FROM json_each(?))',
     );
   }
 
@@ -68,17 +50,16 @@ export class SqliteStateStore implements StateStore {
       expires_at: source.expiresAt ?? null,
       updated_at: source.updatedAt,
     };
-    this.write(() => this.upsert.run(row));
+    this.writes.write(['state.put', row]);
   }
 
   remove(presentity: Presentity, sourceId: string): void {
-    this.write(() => this.deleteOne.run(presentity, sourceId));
+    this.writes.write(['state.remove', presentity, sourceId]);
   }
 
   removeKinds(presentity: Presentity, kinds: readonly StateKind[]): void {
     if (kinds.length === 0) return;
-    const list = JSON.stringify(kinds);
-    this.write(() => this.deleteKinds.run(presentity, list));
+    this.writes.write(['state.removeKinds', presentity, JSON.stringify(kinds)]);
   }
 }
 

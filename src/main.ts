@@ -89,11 +89,16 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   const logger = opts.logger ?? createLogger(config);
   const clock = opts.clock ?? systemClock;
   const db = openDatabase(config.dbPath);
-  const commit = new GroupCommit(db, logger.child({ component: 'db' }));
-  // A file database checkpoints its WAL on the other core (':memory:' has no WAL).
-  const checkpointer = isFileDatabase(config.dbPath) ? new BackgroundCheckpointer(db, config.dbPath, logger.child({ component: 'db' })) : undefined;
+  const dbLogger = logger.child({ component: 'db' });
+  // A file database commits the hot-path writes and checkpoints its WAL on the other core,
+  // each on a connection of its own (':memory:' has no file to share and no WAL).
+  const fileDb = isFileDatabase(config.dbPath);
+  const commit = new GroupCommit(db, { log: dbLogger, ...(fileDb ? { file: config.dbPath } : {}) });
+  const checkpointer = fileDb ? new BackgroundCheckpointer(db, config.dbPath, dbLogger, [commit]) : undefined;
   const closeStore = async (): Promise<void> => {
-    commit.close();
+    // Every queued write committed and acknowledged, and the writer thread gone, before the
+    // checkpointer and the connection close.
+    await commit.close();
     await checkpointer?.stop();
     closeDatabase(db);
   };

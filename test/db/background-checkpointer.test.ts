@@ -27,12 +27,26 @@ describe('BackgroundCheckpointer', () => {
       })();
       expect(fs.statSync(file).size).toBe(before);
       const deadline = Date.now() + 5000;
-      while (fs.statSync(file).size <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // A checkpoint copies page by page: wait for all of it, not for its first pages.
+      while (fs.statSync(file).size <= before + 1_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(fs.statSync(file).size).toBeGreaterThan(before + 1_000_000);
     } finally {
       await checkpointer.stop();
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
       closeDatabase(db);
     }
+  });
+
+  it('tells the other writing connections to leave checkpoints to it, and to take them up again when it stops', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'presence-ckpt-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'presence.db');
+    const db = openDatabase(file);
+    const told: number[] = [];
+    const checkpointer = new BackgroundCheckpointer(db, file, undefined, [{ setWalAutocheckpoint: (pages) => void told.push(pages) }]);
+    expect(told).toEqual([0]);
+    await checkpointer.stop();
+    expect(told).toEqual([0, 1000]);
+    closeDatabase(db);
   });
 });

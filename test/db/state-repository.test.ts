@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Database } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeDatabase, openDatabase } from '../../db/open.js';
 import { SqliteStateStore } from '../../db/state-repository.js';
 import type { StateSource } from '../../src/state-source.js';
+import { openWithWritePath, WRITE_PATHS, type OpenedDatabase } from './write-paths.js';
 
 const dialogSource: StateSource = {
   presentity: '1001@acme.example.com',
@@ -48,73 +47,81 @@ const pidfSource: StateSource = {
 
 const otherPresentity: StateSource = { ...dialogSource, presentity: '1002@acme.example.com' };
 
-describe('SqliteStateStore', () => {
+describe.each(WRITE_PATHS)('SqliteStateStore, %s', (writePath) => {
   let dir: string;
   let file: string;
-  let db: Database;
+  let opened: OpenedDatabase;
   let store: SqliteStateStore;
+
+  function open(): SqliteStateStore {
+    opened = openWithWritePath(file, writePath);
+    store = new SqliteStateStore(opened.db, opened.writes);
+    return store;
+  }
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'presence-state-'));
     file = path.join(dir, 'presence.db');
-    db = openDatabase(file);
-    store = new SqliteStateStore(db);
+    open();
   });
 
-  afterEach(() => {
-    closeDatabase(db);
+  afterEach(async () => {
+    await opened.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function reopen(): SqliteStateStore {
-    closeDatabase(db);
-    db = openDatabase(file);
-    store = new SqliteStateStore(db);
-    return store;
+  async function reopen(): Promise<SqliteStateStore> {
+    await opened.close();
+    return open();
+  }
+
+  async function loadAll(): Promise<StateSource[]> {
+    await opened.settle();
+    return store.loadAll();
   }
 
   const byKey = (sources: StateSource[]): StateSource[] =>
     [...sources].sort((a, b) => `${a.presentity} ${a.id}`.localeCompare(`${b.presentity} ${b.id}`));
 
-  it('gives back dialog, mailbox and PIDF sources unchanged after a reopen', () => {
+  it('gives back dialog, mailbox and PIDF sources unchanged after a reopen', async () => {
     for (const s of [dialogSource, mwiSource, pidfSource]) store.put(s);
-    expect(byKey(reopen().loadAll())).toStrictEqual(byKey([dialogSource, mwiSource, pidfSource]));
+    expect(byKey((await reopen()).loadAll())).toStrictEqual(byKey([dialogSource, mwiSource, pidfSource]));
   });
 
-  it('leaves absent optional fields absent', () => {
+  it('leaves absent optional fields absent', async () => {
     store.put(dialogSource);
-    const [loaded] = reopen().loadAll();
+    const [loaded] = (await reopen()).loadAll();
     for (const key of ['mwi', 'pidf', 'expiresAt'] as const) expect(key in loaded).toBe(false);
     expect('callId' in (loaded.dialogs?.[1] ?? {})).toBe(false);
   });
 
-  it('replaces a source with the same presentity and id', () => {
+  it('replaces a source with the same presentity and id', async () => {
     store.put(mwiSource);
     const updated: StateSource = { ...mwiSource, mwi: { newMessages: 0, oldMessages: 7, urgentNew: 0, urgentOld: 0 }, expiresAt: undefined, updatedAt: 9 };
     store.put(updated);
-    const loaded = store.loadAll();
+    const loaded = await loadAll();
     expect(loaded).toHaveLength(1);
     expect(loaded[0]).toEqual(updated);
     expect('expiresAt' in loaded[0]).toBe(false);
   });
 
-  it('keeps the same source id apart for different presentities', () => {
+  it('keeps the same source id apart for different presentities', async () => {
     store.put(dialogSource);
     store.put(otherPresentity);
-    expect(store.loadAll()).toHaveLength(2);
+    expect(await loadAll()).toHaveLength(2);
   });
 
-  it('removes one source of a presentity', () => {
+  it('removes one source of a presentity', async () => {
     for (const s of [dialogSource, mwiSource, otherPresentity]) store.put(s);
     store.remove('1001@acme.example.com', 'api');
-    expect(byKey(store.loadAll())).toStrictEqual(byKey([mwiSource, otherPresentity]));
+    expect(byKey(await loadAll())).toStrictEqual(byKey([mwiSource, otherPresentity]));
   });
 
-  it('removes every source of the listed kinds for one presentity only', () => {
+  it('removes every source of the listed kinds for one presentity only', async () => {
     for (const s of [dialogSource, mwiSource, pidfSource, otherPresentity]) store.put(s);
     store.removeKinds('1001@acme.example.com', ['dialog', 'pidf']);
-    expect(byKey(store.loadAll())).toStrictEqual(byKey([mwiSource, otherPresentity]));
+    expect(byKey(await loadAll())).toStrictEqual(byKey([mwiSource, otherPresentity]));
     store.removeKinds('1001@acme.example.com', []);
-    expect(store.loadAll()).toHaveLength(2);
+    expect(await loadAll()).toHaveLength(2);
   });
 });

@@ -99,7 +99,7 @@ async function measure(name, opts, workDir) {
     factor: q ? 2 : 1.5,
     seconds: q ? 2.5 : 8,
     maxSteps: q ? 3 : 14,
-    refine: q ? 0 : 2,
+    refine: q ? 0 : 3,
     maxRate: 40_000,
     budgetSeconds: q ? 20 : 240,
   };

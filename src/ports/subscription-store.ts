@@ -1,8 +1,9 @@
 import type { Subscription } from '../subscription.js';
 
 /**
- * Durable home of subscriptions. Writes are synchronous and committed when the call returns,
- * so a reply or NOTIFY that follows them survives `kill -9`.
+ * Durable home of subscriptions. A write is committed when the call returns, or queued on a
+ * group commit that the adapters wait on before a reply or NOTIFY that follows it leaves, so
+ * that reply or NOTIFY never outlives a `kill -9` the write did not.
  */
 export interface SubscriptionStore {
   /** Every stored subscription (expired ones included: the caller sweeps them). */

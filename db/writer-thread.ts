@@ -48,7 +48,9 @@ export class WriterThread {
     };
     // Resolved here: in the thread a bare specifier would resolve from the working directory.
     if (typescript) data.tsLoader = createRequire(import.meta.url).resolve('tsx/cjs/api');
-    this.worker = new Worker(BOOTSTRAP_SOURCE, { eval: true, workerData: data });
+    // A small young generation: the thread keeps nothing between batches, and a burst of
+    // 50,000 SUBSCRIBEs otherwise leaves it holding tens of MB of empty semi-space.
+    this.worker = new Worker(BOOTSTRAP_SOURCE, { eval: true, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     // Held only while batches wait for it (hold), so it never keeps an idle process alive.
     this.worker.unref();
     this.worker.on('message', (m: FromWriter) => {

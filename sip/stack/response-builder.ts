@@ -1,4 +1,4 @@
-import { SipHeaders, canonicalHeaderName, type HeaderInit } from './headers.js';
+import { SipHeaders, canonicalHeaderName, headerKey, type HeaderInit } from './headers.js';
 import { EMPTY_BODY, type SipRequest, type SipResponse } from './message.js';
 
 const REASONS: Readonly<Record<number, string>> = {
@@ -29,10 +29,57 @@ export interface BuildResponseOptions {
 }
 
 /**
- * Builds a response to `req` per RFC 3261 8.2.6: Via lines, From, To, Call-ID and CSeq are
- * copied (Via exactly, including the received/rport stamps of 18.2.1), then the extra
- * headers. Content-Length is computed at serialization.
+ * The headers of a response to `req` per RFC 3261 8.2.6, in order, each handed to `emit`:
+ * Via lines, From, To, Call-ID and CSeq copied (Via exactly, including the received/rport
+ * stamps of 18.2.1), Record-Route on a dialog-creating 2xx, then the extra headers and a
+ * Server header unless the extras have one. One list for both builders below.
  */
+function eachResponseHeader(
+  req: Pick<SipRequest, 'method' | 'headers'>,
+  status: number,
+  extraHeaders: HeaderInit | undefined,
+  opts: BuildResponseOptions,
+  emit: (name: string, value: string | number) => void,
+): void {
+  const h = req.headers;
+  for (const v of h.getLines('via')) emit('Via', v);
+  const from = h.get('from');
+  if (from !== undefined) emit('From', from);
+  const to = h.get('to');
+  if (to !== undefined) {
+    const needsTag = status > 100 && opts.toTag !== undefined && !hasTag(to);
+    emit('To', needsTag ? `${to};tag=${opts.toTag}` : to);
+  }
+  const callId = h.get('call-id');
+  if (callId !== undefined) emit('Call-ID', callId);
+  const cseq = h.get('cseq');
+  if (cseq !== undefined) emit('CSeq', cseq);
+  if (status >= 200 && status < 300 && DIALOG_CREATING.has(req.method)) {
+    for (const rr of h.getLines('record-route')) emit('Record-Route', rr);
+  }
+  let hasServer = false;
+  const extra = (n: string, v: string | number): void => {
+    if (headerKey(n) === 'server') hasServer = true;
+    emit(n, v);
+  };
+  if (Array.isArray(extraHeaders)) {
+    for (const [n, v] of extraHeaders as ReadonlyArray<readonly [string, string]>) extra(n, v);
+  } else if (extraHeaders !== undefined) {
+    for (const [n, v] of Object.entries(extraHeaders as Readonly<Record<string, string | number | ReadonlyArray<string>>>)) {
+      if (typeof v === 'object') for (const x of v) extra(n, x);
+      else extra(n, v);
+    }
+  }
+  if (opts.server !== undefined && !hasServer) emit('Server', opts.server);
+}
+
+/** The reason phrase: free text, but it cannot hold CR or LF (RFC 3261 25.1). */
+function phraseOf(status: number, reason: string | undefined): string {
+  const phrase = reason ?? reasonPhrase(status);
+  return phrase.includes('\r') || phrase.includes('\n') ? phrase.replace(/[\r\n]+/g, ' ') : phrase;
+}
+
+/** Builds a response to `req` as a message (see eachResponseHeader); Content-Length is computed at serialization. */
 export function buildResponse(
   req: Pick<SipRequest, 'method' | 'headers'>,
   status: number,
@@ -42,29 +89,11 @@ export function buildResponse(
   opts: BuildResponseOptions = {},
 ): SipResponse {
   const h = new SipHeaders();
-  for (const v of req.headers.getLines('via')) h.append('Via', v);
-  const from = req.headers.get('from');
-  if (from !== undefined) h.append('From', from);
-  const to = req.headers.get('to');
-  if (to !== undefined) {
-    const needsTag = status > 100 && opts.toTag !== undefined && !hasTag(to);
-    h.append('To', needsTag ? `${to};tag=${opts.toTag}` : to);
-  }
-  const callId = req.headers.get('call-id');
-  if (callId !== undefined) h.append('Call-ID', callId);
-  const cseq = req.headers.get('cseq');
-  if (cseq !== undefined) h.append('CSeq', cseq);
-  if (status >= 200 && status < 300 && DIALOG_CREATING.has(req.method)) {
-    for (const rr of req.headers.getLines('record-route')) h.append('Record-Route', rr);
-  }
-  if (extraHeaders !== undefined) h.appendAll(extraHeaders);
-  if (opts.server !== undefined && !h.has('server')) h.append('Server', opts.server);
-  // Reason-Phrase is free text but cannot hold CR or LF (RFC 3261 25.1).
-  const phrase = (reason ?? reasonPhrase(status)).replace(/[\r\n]+/g, ' ');
+  eachResponseHeader(req, status, extraHeaders, opts, (n, v) => h.append(n, v));
   return {
     kind: 'response',
     status,
-    reason: phrase,
+    reason: phraseOf(status, reason),
     headers: h,
     body: body === undefined ? EMPTY_BODY : typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
   };
@@ -85,42 +114,12 @@ export function responseHead(
   bodyLength: number,
   opts: BuildResponseOptions = {},
 ): string {
-  const h = req.headers;
-  let phrase = reason ?? reasonPhrase(status);
-  // Reason-Phrase is free text but cannot hold CR or LF (RFC 3261 25.1).
-  if (phrase.includes('\r') || phrase.includes('\n')) phrase = phrase.replace(/[\r\n]+/g, ' ');
-  let out = `SIP/2.0 ${status} ${phrase}\r\n`;
-  for (const v of h.getLines('via')) out += `Via: ${v}\r\n`;
-  const from = h.get('from');
-  if (from !== undefined) out += `From: ${from}\r\n`;
-  const to = h.get('to');
-  if (to !== undefined) {
-    const needsTag = status > 100 && opts.toTag !== undefined && !hasTag(to);
-    out += needsTag ? `To: ${to};tag=${opts.toTag}\r\n` : `To: ${to}\r\n`;
-  }
-  const callId = h.get('call-id');
-  if (callId !== undefined) out += `Call-ID: ${callId}\r\n`;
-  const cseq = h.get('cseq');
-  if (cseq !== undefined) out += `CSeq: ${cseq}\r\n`;
-  if (status >= 200 && status < 300 && DIALOG_CREATING.has(req.method)) {
-    for (const rr of h.getLines('record-route')) out += `Record-Route: ${rr}\r\n`;
-  }
-  let hasServer = false;
-  const line = (n: string, v: string | number): void => {
+  let out = `SIP/2.0 ${status} ${phraseOf(status, reason)}\r\n`;
+  eachResponseHeader(req, status, extraHeaders, opts, (n, v) => {
     const name = canonicalHeaderName(n);
-    if (name === 'Server') hasServer = true;
-    // serialize() writes the one Content-Length, from the body.
+    // The one Content-Length is written from the body, as serialize() does.
     if (name !== 'Content-Length') out += `${name}: ${v}\r\n`;
-  };
-  if (Array.isArray(extraHeaders)) {
-    for (const [n, v] of extraHeaders as ReadonlyArray<readonly [string, string]>) line(n, v);
-  } else if (extraHeaders !== undefined) {
-    for (const [n, v] of Object.entries(extraHeaders as Readonly<Record<string, string | number | ReadonlyArray<string>>>)) {
-      if (typeof v === 'object') for (const x of v) line(n, x);
-      else line(n, v);
-    }
-  }
-  if (opts.server !== undefined && !hasServer) out += `Server: ${opts.server}\r\n`;
+  });
   return `${out}Content-Length: ${bodyLength}\r\n\r\n`;
 }
 

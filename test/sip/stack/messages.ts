@@ -1,3 +1,6 @@
+import type { SipRequest, SipResponse } from '../../../sip/stack/message.js';
+import type { ParseResult } from '../../../sip/stack/parser.js';
+
 /** Builds a wire message from lines, joined with CRLF, plus an optional body. */
 export function wire(lines: string[], body = ''): Buffer {
   return Buffer.from(lines.join('\r\n') + '\r\n\r\n' + body, 'utf8');
@@ -22,4 +25,18 @@ export function subscribe(overrides: Record<string, string | null> = {}, startLi
   const lines = [startLine];
   for (const [k, v] of Object.entries(headers)) if (v !== null) lines.push(`${k}: ${v}`);
   return wire(lines);
+}
+
+/** The parsed request, or a thrown error naming why the parse failed. */
+export function req(r: ParseResult): SipRequest {
+  if (!r.ok) throw new Error(`expected a valid message, got: ${r.error}`);
+  if (r.message.kind !== 'request') throw new Error('expected a request');
+  return r.message;
+}
+
+/** The parsed response, or a thrown error naming why the parse failed. */
+export function res(r: ParseResult): SipResponse {
+  if (!r.ok) throw new Error(`expected a valid message, got: ${r.error}`);
+  if (r.message.kind !== 'response') throw new Error('expected a response');
+  return r.message;
 }

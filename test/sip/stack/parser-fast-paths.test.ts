@@ -1,26 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessage, type ParseResult } from '../../../sip/stack/parser.js';
-import type { SipRequest, SipResponse } from '../../../sip/stack/message.js';
+import { parseMessage } from '../../../sip/stack/parser.js';
 import { parseVia } from '../../../sip/stack/via.js';
 import { parseParams } from '../../../sip/stack/grammar.js';
 import { parseCSeq } from '../../../sip/stack/cseq.js';
 import { SipHeaders } from '../../../sip/stack/headers.js';
-import { subscribe, wire } from './messages.js';
+import { req, res, subscribe, wire } from './messages.js';
 
 // parseMessage() reads the head by index and parseVia()/parseParams() have fast paths for
 // the usual shapes; these pin down that the fast paths give what the general code gives.
-
-function req(r: ParseResult): SipRequest {
-  if (!r.ok) throw new Error(`expected a valid message, got: ${r.error}`);
-  if (r.message.kind !== 'request') throw new Error('expected a request');
-  return r.message;
-}
-
-function res(r: ParseResult): SipResponse {
-  if (!r.ok) throw new Error(`expected a valid message, got: ${r.error}`);
-  if (r.message.kind !== 'response') throw new Error('expected a response');
-  return r.message;
-}
 
 const OK_LINES = [
   'SIP/2.0 200 OK',

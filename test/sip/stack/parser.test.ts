@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage, type ParseResult } from '../../../sip/stack/parser.js';
-import type { SipRequest, SipResponse } from '../../../sip/stack/message.js';
 import { parseVia } from '../../../sip/stack/via.js';
 import { parseNameAddr } from '../../../sip/stack/name-addr.js';
 import { parseUri } from '../../../sip/stack/uri.js';
@@ -9,19 +8,7 @@ import { parseEvent } from '../../../sip/stack/event.js';
 import { parseAccept, acceptsMediaType } from '../../../sip/stack/accept.js';
 import { parseIntegerHeader } from '../../../sip/stack/integer-header.js';
 import { serialize } from '../../../sip/stack/serialize.js';
-import { subscribe, wire } from './messages.js';
-
-function req(r: ParseResult): SipRequest {
-  if (!r.ok) throw new Error(`expected a valid message, got: ${r.error}`);
-  if (r.message.kind !== 'request') throw new Error('expected a request');
-  return r.message;
-}
-
-function res(r: ParseResult): SipResponse {
-  if (!r.ok) throw new Error(`expected a valid message, got: ${r.error}`);
-  if (r.message.kind !== 'response') throw new Error('expected a response');
-  return r.message;
-}
+import { req, res, subscribe, wire } from './messages.js';
 
 function failure(r: ParseResult): string {
   if (r.ok) throw new Error('expected a parse failure');

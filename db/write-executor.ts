@@ -68,26 +68,8 @@ export class WriteExecutor implements WriteSink {
       'DELETE FROM presentity_state WHERE presentity = ? AND kind IN (SELECT value FROM json_each(?))',
     );
 
-    // A progress or answer op is one transaction of its own (a savepoint inside a batch), so a
-    // bad row leaves none of its rows written.
-    const progress = db.transaction((rows: readonly ProgressValues[]) => {
-      const rowids = this.index();
-      for (const [id, localCseq, version, notifyCount] of rows) {
-        const rowid = rowids.get(id);
-        if (rowid !== undefined) this.updateProgress.run(localCseq, version, notifyCount, rowid, id);
-      }
-    });
-    // IMMEDIATE takes the write lock up front, so busy_timeout applies if the admin CLI is
-    // writing; a DEFERRED transaction could fail with SQLITE_BUSY when upgrading its lock.
-    this.saveProgressRows = (rows) => (db.inTransaction ? progress(rows) : progress.immediate(rows));
-    const answers = db.transaction((rows: readonly AnswerValues[]) => {
-      const rowids = this.index();
-      for (const [id, lastReply, lastBody, failures] of rows) {
-        const rowid = rowids.get(id);
-        if (rowid !== undefined) this.updateAnswer.run(lastReply, lastBody, failures, rowid, id);
-      }
-    });
-    this.saveAnswerRows = (rows) => (db.inTransaction ? answers(rows) : answers.immediate(rows));
+    this.saveProgressRows = this.rowUpdates(db, this.updateProgress);
+    this.saveAnswerRows = this.rowUpdates(db, this.updateAnswer);
 
     const batches = db.transaction((list: ReadonlyArray<readonly WriteOp[]>) => {
       for (const ops of list) {
@@ -162,6 +144,24 @@ export class WriteExecutor implements WriteSink {
     // No row changed: the row was deleted behind the map's back (the boot sweep); insert it.
     if (rowid !== undefined && this.update.run(values, rowid, id).changes > 0) return;
     rowids.set(id, Number(this.insert.run(values).lastInsertRowid));
+  }
+
+  /**
+   * Runs `update` for each row, [key, three values], that has a row in the table. A progress
+   * or answer op is one transaction of its own (a savepoint inside a batch), so a bad row
+   * leaves none of its rows written; alone, it is IMMEDIATE, which takes the write lock up
+   * front so busy_timeout applies if the admin CLI is writing (a DEFERRED transaction could
+   * fail with SQLITE_BUSY when upgrading its lock).
+   */
+  private rowUpdates<A, B, C>(db: Database, update: Statement<[A, B, C, number, string], void>): (rows: ReadonlyArray<readonly [string, A, B, C]>) => void {
+    const run = db.transaction((rows: ReadonlyArray<readonly [string, A, B, C]>) => {
+      const rowids = this.index();
+      for (const [id, a, b, c] of rows) {
+        const rowid = rowids.get(id);
+        if (rowid !== undefined) update.run(a, b, c, rowid, id);
+      }
+    });
+    return (rows) => (db.inTransaction ? run(rows) : run.immediate(rows));
   }
 
   private index(): Map<string, number> {

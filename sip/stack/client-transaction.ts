@@ -26,10 +26,8 @@ export interface ClientTransactionHost {
  * A non-INVITE client transaction (RFC 3261 17.1.2). One Timeout at a time serves both
  * Timer E (retransmit, UDP only) and Timer F (give up), whichever is due first.
  *
- * Once it has an outcome the request bytes and the outcome are let go: on UDP the
- * transaction lingers for Timer K (5 s) only to absorb retransmitted responses, and at
- * thousands of NOTIFYs a second a lingering response (its datagram, headers and the message
- * text its strings are cut from) would add megabytes of short-lived memory.
+ * Once it has an outcome the layer lets go of it: on UDP only its key lingers for Timer K
+ * (CompletedTransactions), to absorb retransmitted responses.
  */
 export class ClientTransaction {
   private stateValue: ClientTransactionState = 'trying';
@@ -40,8 +38,6 @@ export class ClientTransaction {
   private settle: ((r: ClientTransactionResult) => void) | undefined;
   /** The request on the wire; undefined once the transaction has its outcome. */
   private data: Buffer | undefined;
-  /** Bumped when Timer K is (re)armed, so stale expiries are ignored. */
-  timerGeneration = 0;
 
   constructor(
     readonly key: string,
@@ -101,7 +97,6 @@ export class ClientTransaction {
 
   terminate(): void {
     this.stateValue = 'terminated';
-    this.timerGeneration++;
   }
 
   private transmit(): void {

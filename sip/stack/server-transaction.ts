@@ -16,32 +16,33 @@ export interface RespondOptions {
 /** What a server transaction needs from the layer that owns it. */
 export interface ServerTransactionHost {
   send(dest: Destination, data: Buffer): Promise<SendResult>;
-  /** Called once when a final response was sent, to start Timer J or terminate. */
-  onFinal(tx: ServerTransaction): void;
+  /**
+   * Called once with the final response's bytes as it is sent: the layer lets go of the
+   * transaction, keeping only what Timer J needs to answer retransmissions.
+   */
+  onFinal(tx: ServerTransaction, data: Buffer): void;
   readonly serverHeader: string | undefined;
   readonly log: StackLogger;
 }
 
 /**
  * A non-INVITE server transaction (RFC 3261 17.2.2). The application answers through
- * respond(); retransmissions of the request never reach the application, they are answered
- * here with the last response sent.
+ * respond(); retransmissions of the request never reach the application. While the
+ * transaction is open they are answered here (with the last provisional response, if any);
+ * once it has its final response the layer keeps only that response for Timer J
+ * (CompletedTransactions) and this object is let go.
  */
 export class ServerTransaction {
   private stateValue: ServerTransactionState = 'trying';
   private request: SipRequest | undefined;
   /**
-   * The last response, for retransmissions: its head as the text it was written from, and a
-   * non-empty body as a latin1 string (one char per byte, so exact). Strings live in the
-   * compacting JS heap; a Buffer would be a slice of an 8 KiB malloc'd pool slab, and tens of
-   * thousands of them kept for Timer J fragment the C heap, which then never shrinks back.
-   * The head is flattened when first written, so it keeps no part of the request's text.
+   * The last provisional response, for a retransmission that arrives before the final one
+   * (RFC 3261 17.2.2). The final response goes to the layer instead (onFinal).
    */
-  private lastHead: string | undefined;
-  private lastBody: string | undefined;
+  private lastProvisional: Buffer | undefined;
   private tag: string | undefined;
-  /** Bumped whenever the pending timer changes meaning, so stale expiries are ignored. */
-  timerGeneration = 0;
+  /** The layer's ticket for the guard that drops a transaction never answered. */
+  guardTicket = -1;
 
   constructor(
     readonly key: string,
@@ -98,31 +99,32 @@ export class ServerTransaction {
       server: this.host.serverHeader,
     });
     const data = wireBytes(head, bodyBytes);
-    this.lastHead = head;
-    this.lastBody = bodyBytes !== undefined && bodyBytes.length > 0 ? bodyBytes.toString('latin1') : undefined;
     if (status >= 200) {
-      // RFC 3261 17.2.2: Trying/Proceeding -> Completed on a final response. The request is
-      // dropped now: thousands of completed transactions may linger for Timer J.
+      // RFC 3261 17.2.2: Trying/Proceeding -> Completed on a final response.
       this.stateValue = 'completed';
       this.request = undefined;
-      this.host.onFinal(this);
-    } else this.stateValue = 'proceeding';
+      this.lastProvisional = undefined;
+      this.host.onFinal(this, data);
+    } else {
+      this.stateValue = 'proceeding';
+      this.lastProvisional = data;
+    }
     return this.host.send(this.destination, data);
   }
 
-  /** RFC 3261 17.2.2: a retransmitted request gets the last response again, or nothing in Trying. */
+  /**
+   * RFC 3261 17.2.2: a retransmitted request gets the last provisional response again, or
+   * nothing in Trying. (Once completed, the layer answers retransmissions itself.)
+   */
   onRetransmission(): void {
-    if (this.lastHead === undefined || this.stateValue === 'terminated') return;
-    const body = this.lastBody === undefined ? undefined : Buffer.from(this.lastBody, 'latin1');
-    void this.host.send(this.destination, wireBytes(this.lastHead, body));
+    if (this.lastProvisional === undefined || this.stateValue !== 'proceeding') return;
+    void this.host.send(this.destination, this.lastProvisional);
   }
 
   terminate(): void {
     this.stateValue = 'terminated';
     this.request = undefined;
-    this.lastHead = undefined;
-    this.lastBody = undefined;
-    this.timerGeneration++;
+    this.lastProvisional = undefined;
   }
 }
 

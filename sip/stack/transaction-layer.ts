@@ -1,8 +1,8 @@
 import { MAGIC_COOKIE, newBranch } from './branch.js';
 import { ClientTransaction, type ClientTransactionHost, type ClientTransactionResult } from './client-transaction.js';
 import { parseCSeq } from './cseq.js';
+import { CompletedTransactions } from './completed-transactions.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { detachedString } from './detached-string.js';
 import type { SipMessage, SipRequest, SipResponse } from './message.js';
 import { parseNameAddr } from './name-addr.js';
 import { buildResponse } from './response-builder.js';
@@ -66,9 +66,12 @@ export class TransactionLayer {
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
   private handler: RequestHandler | undefined;
-  /** Guard for unanswered transactions and Timer J share one fixed delay, 64*T1. */
-  private readonly serverTimers: DeadlineQueue<{ tx: ServerTransaction; generation: number }>;
-  private readonly timerK: DeadlineQueue<{ tx: ClientTransaction; generation: number }>;
+  /** Drops a server transaction the application never answers, after 64*T1. */
+  private readonly unanswered: DeadlineQueue<ServerTransaction>;
+  /** Completed UDP server transactions, for Timer J (64*T1), by key. */
+  private readonly timerJ: CompletedTransactions;
+  /** Keys of completed UDP client transactions, for Timer K (T4). */
+  private readonly timerK: CompletedTransactions;
   private readonly serverHost: ServerTransactionHost;
   private readonly clientHost: ClientTransactionHost;
   private readonly onMessage = (m: SipMessage, s: MessageSource): void => this.receive(m, s);
@@ -81,32 +84,33 @@ export class TransactionLayer {
     this.timers = { t1: 500, t2: 4000, t4: 5000, ...opts.timers };
     this.log = opts.logger ?? SILENT_LOGGER;
     this.serverHeader = opts.serverHeader;
-    this.serverTimers = new DeadlineQueue(64 * this.timers.t1, ({ tx, generation }) => {
-      if (tx.timerGeneration !== generation) return;
-      if (!tx.answered) this.log.warn({ key: tx.key }, 'request never answered; transaction dropped');
+    this.unanswered = new DeadlineQueue(64 * this.timers.t1, (tx) => {
+      this.log.warn({ key: tx.key }, 'request never answered; transaction dropped');
       this.forgetServer(tx);
     });
-    this.timerK = new DeadlineQueue(this.timers.t4, ({ tx, generation }) => {
-      if (tx.timerGeneration === generation) this.forgetClient(tx);
-    });
+    this.timerJ = new CompletedTransactions(64 * this.timers.t1);
+    this.timerK = new CompletedTransactions(this.timers.t4);
     const send = (dest: Destination, data: Buffer): Promise<SendResult> => this.transport.send(dest, data);
     this.serverHost = {
       send,
       serverHeader: this.serverHeader,
       log: this.log,
-      onFinal: (tx) => {
-        // Timer J: 64*T1 on UDP to absorb retransmissions, zero on reliable transports (17.2.2).
-        if (isReliable(tx.source.transport)) this.forgetServer(tx);
-        else this.serverTimers.add({ tx, generation: ++tx.timerGeneration });
+      onFinal: (tx, data) => {
+        this.unanswered.cancel(tx.guardTicket);
+        if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
+        // Timer J: 64*T1 on UDP to answer retransmissions, zero on reliable transports (17.2.2).
+        if (isReliable(tx.source.transport)) tx.terminate();
+        else this.timerJ.add(tx.key, { destination: tx.destination, data });
       },
     };
     this.clientHost = {
       send,
       timers: this.timers,
       onDone: (tx) => {
+        if (this.clients.get(tx.key) === tx) this.clients.delete(tx.key);
         // Timer K: T4 on UDP to absorb response retransmissions, zero on reliable (17.1.2.2).
-        if (tx.state === 'completed' && !tx.reliable) this.timerK.add({ tx, generation: ++tx.timerGeneration });
-        else this.forgetClient(tx);
+        if (tx.state === 'completed' && !tx.reliable) this.timerK.add(tx.key);
+        else tx.terminate();
       },
     };
     transport.on('message', this.onMessage);
@@ -178,9 +182,9 @@ export class TransactionLayer {
     return tx.start();
   }
 
-  /** Live transaction counts, for metrics and tests. */
+  /** Live transaction counts (completed ones waiting for Timer J or K included), for metrics and tests. */
   get stats(): { server: number; client: number } {
-    return { server: this.servers.size, client: this.clients.size };
+    return { server: this.servers.size + this.timerJ.size, client: this.clients.size + this.timerK.size };
   }
 
   /** Stops all timers, fails pending client transactions, forgets everything, detaches. */
@@ -191,7 +195,8 @@ export class TransactionLayer {
     for (const tx of this.servers.values()) tx.terminate();
     this.servers.clear();
     this.clients.clear();
-    this.serverTimers.clear();
+    this.unanswered.clear();
+    this.timerJ.clear();
     this.timerK.clear();
   }
 
@@ -214,9 +219,10 @@ export class TransactionLayer {
       return;
     }
     const tx = this.clients.get(key);
-    // RFC 3261 18.1.2: a response matching no transaction is discarded.
     if (tx === undefined) {
-      this.log.debug({ key, status: response.status }, 'stray response dropped');
+      // A retransmission absorbed in Completed (17.1.2.2), or, matching no transaction at
+      // all, discarded (18.1.2).
+      if (!this.timerK.has(key)) this.log.debug({ key, status: response.status }, 'stray response dropped');
       return;
     }
     tx.onResponse(response);
@@ -238,12 +244,19 @@ export class TransactionLayer {
       existing.onRetransmission();
       return;
     }
-    // The key and the destination outlive the request (Timer J): detach them from its text.
-    const dest = responseDestination(via, source);
-    dest.address = detachedString(dest.address);
-    const tx = new ServerTransaction(detachedString(key), request, source, dest, this.serverHost);
+    if (!isReliable(source.transport)) {
+      // RFC 3261 17.2.2: in Completed, a retransmission gets the final response again.
+      const completed = this.timerJ.answer(key);
+      if (completed !== undefined) {
+        void this.transport.send(completed.destination, completed.data);
+        return;
+      }
+    }
+    // The transaction lives until it is answered, so its key and destination may stay slices
+    // of the request's text: Timer J keeps copies of its own.
+    const tx = new ServerTransaction(key, request, source, responseDestination(via, source), this.serverHost);
     this.servers.set(key, tx);
-    this.serverTimers.add({ tx, generation: tx.timerGeneration });
+    tx.guardTicket = this.unanswered.add(tx);
     const handler = this.handler;
     if (handler === undefined) {
       void tx.respond(503, 'Service Unavailable');
@@ -291,11 +304,6 @@ export class TransactionLayer {
   private forgetServer(tx: ServerTransaction): void {
     tx.terminate();
     if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
-  }
-
-  private forgetClient(tx: ClientTransaction): void {
-    tx.terminate();
-    if (this.clients.get(tx.key) === tx) this.clients.delete(tx.key);
   }
 }
 

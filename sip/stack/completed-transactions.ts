@@ -3,7 +3,8 @@ import type { Destination, TransportProtocol } from './transport-types.js';
 /** Sequence numbers count modulo 2^30, so they stay small integers (V8 Smis). */
 const SEQ_MASK = 0x3fffffff;
 const INITIAL_SLOTS = 4096;
-const INITIAL_BYTES = 1024 * 1024;
+/** Bytes are kept in chunks of this size (a bigger entry gets a chunk of its own). */
+const CHUNK_BYTES = 1024 * 1024;
 const NONE = -1;
 const PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
 const PROTOCOL_INDEX: Readonly<Record<TransportProtocol, number>> = { udp: 0, tcp: 1, tls: 2, ws: 3, wss: 4 };
@@ -24,14 +25,15 @@ export interface CompletedAnswer {
  * past its CPU. So they are held off the JS heap:
  *
  * - the key, the destination's address and the response bytes of each entry, back to back
- *   in one byte ring;
- * - its expiry time, key hash, sizes and port in typed arrays indexed by sequence number;
+ *   in 1 MiB chunks, appended at the tail and let go from the head as entries expire (no
+ *   entry is ever moved, so growing costs no copy);
+ * - its expiry time, key hash, place and sizes in typed arrays indexed by sequence number
+ *   (a ring that doubles when full);
  * - a hash table of its own (an Int32Array of buckets, twice as many as slots, each holding
  *   the newest entry whose key hash falls in it, with older ones chained behind); a lookup
  *   compares the hash, then the key bytes. A Map did the same at several times the cost.
  *
  * All entries wait the same delay, so they expire in the order they came, from one timer.
- * The rings double when full and shrink back once mostly empty.
  */
 export class CompletedTransactions {
   private slots = INITIAL_SLOTS;
@@ -41,16 +43,21 @@ export class CompletedTransactions {
   private older = new Int32Array(INITIAL_SLOTS);
   /** Newest entry per bucket (hash & (2 * slots - 1)), or NONE. */
   private buckets = new Int32Array(2 * INITIAL_SLOTS).fill(NONE);
+  /** The entry's chunk (its number since the store began, modulo 2^30) and offset in it. */
+  private chunkOf = new Int32Array(INITIAL_SLOTS);
   private offset = new Int32Array(INITIAL_SLOTS);
   private keyBytes = new Int32Array(INITIAL_SLOTS);
   private addressBytes = new Int32Array(INITIAL_SLOTS);
   private dataBytes = new Int32Array(INITIAL_SLOTS);
   private port = new Int32Array(INITIAL_SLOTS);
   private protocol = new Uint8Array(INITIAL_SLOTS);
-  private bytes = Buffer.allocUnsafeSlow(INITIAL_BYTES);
-  /** Where the next entry's bytes go. The oldest entry's offset is where live bytes start. */
+  /** Chunks in use, oldest first; chunks[0] is chunk number firstChunk. */
+  private chunks: Buffer[] = [Buffer.allocUnsafeSlow(CHUNK_BYTES)];
+  private firstChunk = 0;
+  /** A chunk let go, kept for the next one needed (a steady load recycles two). */
+  private spare: Buffer | undefined;
+  /** Where the next entry's bytes go in the last chunk. */
   private writeAt = 0;
-  private liveBytes = 0;
   /** Sequence number of the oldest entry, and the one the next add() takes. */
   private head = 0;
   private tail = 0;
@@ -69,19 +76,21 @@ export class CompletedTransactions {
     // An upper bound first (UTF-8 takes at most 3 bytes per UTF-16 unit), the exact sizes
     // after writing.
     const need = (key.length + address.length) * 3 + (data?.length ?? 0);
-    if (this.size === this.slots) this.relayout(this.slots * 2, this.bytes.length);
-    let at = this.reserve(need);
-    if (at < 0) {
-      this.relayout(this.slots, Math.max(this.bytes.length * 2, (this.liveBytes + need) * 2));
-      at = this.reserve(need);
+    if (this.size === this.slots) this.resize(this.slots * 2);
+    let chunk = this.chunks[this.chunks.length - 1];
+    if (this.writeAt + need > chunk.length) {
+      chunk = this.newChunk(need);
+      this.chunks.push(chunk);
+      this.writeAt = 0;
     }
+    const at = this.writeAt;
     const seq = this.tail;
     const slot = seq & (this.slots - 1);
-    const keyLength = this.bytes.write(key, at, 'utf8');
-    const addressLength = address.length === 0 ? 0 : this.bytes.write(address, at + keyLength, 'utf8');
+    const keyLength = chunk.write(key, at, 'utf8');
+    const addressLength = address.length === 0 ? 0 : chunk.write(address, at + keyLength, 'utf8');
     let dataLength = 0;
     if (data !== undefined) {
-      this.bytes.set(data, at + keyLength + addressLength);
+      chunk.set(data, at + keyLength + addressLength);
       dataLength = data.length;
     }
     const hash = hashKey(key);
@@ -90,15 +99,14 @@ export class CompletedTransactions {
     this.hashOf[slot] = hash;
     this.older[slot] = this.buckets[bucket];
     this.buckets[bucket] = seq;
+    this.chunkOf[slot] = (this.firstChunk + this.chunks.length - 1) & SEQ_MASK;
     this.offset[slot] = at;
     this.keyBytes[slot] = keyLength;
     this.addressBytes[slot] = addressLength;
     this.dataBytes[slot] = dataLength;
     this.port[slot] = answer?.destination.port ?? 0;
     this.protocol[slot] = answer === undefined ? 0 : (PROTOCOL_INDEX[answer.destination.transport] ?? 0);
-    const used = keyLength + addressLength + dataLength;
-    this.writeAt = at + used;
-    this.liveBytes += used;
+    this.writeAt = at + keyLength + addressLength + dataLength;
     this.tail = (seq + 1) & SEQ_MASK;
     if (this.timer === undefined) this.schedule();
   }
@@ -112,25 +120,30 @@ export class CompletedTransactions {
     const seq = this.find(key);
     if (seq === NONE) return undefined;
     const slot = seq & (this.slots - 1);
+    const chunk = this.chunkFor(slot);
     const start = this.offset[slot] + this.keyBytes[slot];
     const dataStart = start + this.addressBytes[slot];
     return {
       destination: {
         transport: PROTOCOLS[this.protocol[slot]],
-        address: this.bytes.toString('utf8', start, dataStart),
+        address: chunk.toString('utf8', start, dataStart),
         port: this.port[slot],
       },
-      data: Buffer.from(this.bytes.subarray(dataStart, dataStart + this.dataBytes[slot])),
+      data: Buffer.from(chunk.subarray(dataStart, dataStart + this.dataBytes[slot])),
     };
   }
 
   clear(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.buckets.fill(NONE);
     this.head = this.tail = 0;
-    this.writeAt = this.liveBytes = 0;
-    if (this.slots > INITIAL_SLOTS || this.bytes.length > INITIAL_BYTES) this.relayout(INITIAL_SLOTS, INITIAL_BYTES);
+    this.dropChunks();
+    if (this.slots > INITIAL_SLOTS) this.resize(INITIAL_SLOTS);
+    this.buckets.fill(NONE);
+  }
+
+  private chunkFor(slot: number): Buffer {
+    return this.chunks[(this.chunkOf[slot] - this.firstChunk) & SEQ_MASK];
   }
 
   private find(key: string): number {
@@ -138,83 +151,68 @@ export class CompletedTransactions {
     let seq = this.buckets[hash & (this.buckets.length - 1)];
     while (seq !== NONE) {
       const slot = seq & (this.slots - 1);
-      const start = this.offset[slot];
-      if (this.hashOf[slot] === hash && this.bytes.toString('utf8', start, start + this.keyBytes[slot]) === key) return seq;
+      if (this.hashOf[slot] === hash) {
+        const start = this.offset[slot];
+        if (this.chunkFor(slot).toString('utf8', start, start + this.keyBytes[slot]) === key) return seq;
+      }
       seq = this.older[slot];
     }
     return NONE;
   }
 
-  /**
-   * A place for `need` bytes in the ring, or -1 if there is none. Live bytes run from the
-   * oldest entry's offset to writeAt, possibly wrapping past the end of the buffer.
-   */
-  private reserve(need: number): number {
-    if (this.size === 0) {
-      this.writeAt = 0;
-      return need <= this.bytes.length ? 0 : -1;
-    }
-    const start = this.offset[this.head & (this.slots - 1)];
-    if (this.writeAt > start || (this.writeAt === start && this.liveBytes === 0)) {
-      if (this.writeAt + need <= this.bytes.length) return this.writeAt;
-      return need < start ? 0 : -1;
-    }
-    return this.writeAt + need <= start ? this.writeAt : -1;
+  private newChunk(need: number): Buffer {
+    if (need > CHUNK_BYTES) return Buffer.allocUnsafeSlow(need);
+    const chunk = this.spare ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    this.spare = undefined;
+    return chunk;
+  }
+
+  /** Once empty: back to one chunk, written from its start. */
+  private dropChunks(): void {
+    const last = this.chunks[this.chunks.length - 1];
+    this.chunks = [last.length === CHUNK_BYTES ? last : Buffer.allocUnsafeSlow(CHUNK_BYTES)];
+    this.firstChunk = 0;
+    this.writeAt = 0;
   }
 
   /**
-   * Copies the live entries, oldest first, into rings of the given sizes (to grow or to
-   * shrink). A sequence number's slot is its low bits, so each entry moves to its new slot;
-   * their bytes move in at most a few runs (the ring wraps once), and the buckets are built
-   * again for the new size.
+   * Moves the slots to rings of `slots` entries (to grow or to shrink) and builds the buckets
+   * again for that size. A sequence number's slot is its low bits, so the live entries move
+   * in at most a few runs. The bytes stay where they are.
    */
-  private relayout(slots: number, byteLength: number): void {
-    const from = { at: this.at, hashOf: this.hashOf, offset: this.offset, keyBytes: this.keyBytes, addressBytes: this.addressBytes, dataBytes: this.dataBytes, port: this.port, protocol: this.protocol };
+  private resize(slots: number): void {
     const oldSlots = this.slots;
-    const oldBytes = this.bytes;
+    const size = this.size;
+    const move = <T extends Float64Array | Int32Array | Uint8Array>(from: T, to: T): T => {
+      let seq = this.head;
+      for (let left = size; left > 0; ) {
+        const a = seq & (oldSlots - 1);
+        const b = seq & (slots - 1);
+        const n = Math.min(left, oldSlots - a, slots - b);
+        to.set(from.subarray(a, a + n), b);
+        seq = (seq + n) & SEQ_MASK;
+        left -= n;
+      }
+      return to;
+    };
+    this.at = move(this.at, new Float64Array(slots));
+    this.hashOf = move(this.hashOf, new Int32Array(slots));
+    this.chunkOf = move(this.chunkOf, new Int32Array(slots));
+    this.offset = move(this.offset, new Int32Array(slots));
+    this.keyBytes = move(this.keyBytes, new Int32Array(slots));
+    this.addressBytes = move(this.addressBytes, new Int32Array(slots));
+    this.dataBytes = move(this.dataBytes, new Int32Array(slots));
+    this.port = move(this.port, new Int32Array(slots));
+    this.protocol = move(this.protocol, new Uint8Array(slots));
     this.slots = slots;
-    this.at = new Float64Array(slots);
-    this.hashOf = new Int32Array(slots);
     this.older = new Int32Array(slots);
     this.buckets = new Int32Array(2 * slots).fill(NONE);
-    this.offset = new Int32Array(slots);
-    this.keyBytes = new Int32Array(slots);
-    this.addressBytes = new Int32Array(slots);
-    this.dataBytes = new Int32Array(slots);
-    this.port = new Int32Array(slots);
-    this.protocol = new Uint8Array(slots);
-    this.bytes = Buffer.allocUnsafeSlow(byteLength);
-    let write = 0;
-    // A run of entries that lie back to back in the old ring: [runFrom, runTo) moves to runAt.
-    let runFrom = 0;
-    let runTo = 0;
-    let runAt = 0;
     for (let seq = this.head; seq !== this.tail; seq = (seq + 1) & SEQ_MASK) {
-      const a = seq & (oldSlots - 1);
-      const b = seq & (slots - 1);
-      const length = from.keyBytes[a] + from.addressBytes[a] + from.dataBytes[a];
-      if (from.offset[a] !== runTo) {
-        oldBytes.copy(this.bytes, runAt, runFrom, runTo);
-        runFrom = runTo = from.offset[a];
-        runAt = write;
-      }
-      runTo += length;
-      const hash = from.hashOf[a];
-      const bucket = hash & (this.buckets.length - 1);
-      this.at[b] = from.at[a];
-      this.hashOf[b] = hash;
-      this.older[b] = this.buckets[bucket];
+      const slot = seq & (slots - 1);
+      const bucket = this.hashOf[slot] & (this.buckets.length - 1);
+      this.older[slot] = this.buckets[bucket];
       this.buckets[bucket] = seq;
-      this.offset[b] = write;
-      this.keyBytes[b] = from.keyBytes[a];
-      this.addressBytes[b] = from.addressBytes[a];
-      this.dataBytes[b] = from.dataBytes[a];
-      this.port[b] = from.port[a];
-      this.protocol[b] = from.protocol[a];
-      write += length;
     }
-    oldBytes.copy(this.bytes, runAt, runFrom, runTo);
-    this.writeAt = write;
   }
 
   private schedule(): void {
@@ -234,15 +232,20 @@ export class CompletedTransactions {
       const slot = seq & (this.slots - 1);
       if (this.at[slot] > now + 1) break;
       this.unlink(seq, this.hashOf[slot] & (this.buckets.length - 1));
-      this.liveBytes -= this.keyBytes[slot] + this.addressBytes[slot] + this.dataBytes[slot];
       this.head = (seq + 1) & SEQ_MASK;
     }
-    // Give memory back after a burst: at most a quarter in use, and above the start size.
-    const size = this.size;
-    if (size === 0) this.writeAt = 0;
-    const slots = this.slots > INITIAL_SLOTS && size * 4 < this.slots ? this.slots / 2 : this.slots;
-    const bytes = this.bytes.length > INITIAL_BYTES && this.liveBytes * 4 < this.bytes.length ? this.bytes.length / 2 : this.bytes.length;
-    if (slots !== this.slots || bytes !== this.bytes.length) this.relayout(slots, bytes);
+    if (this.size === 0) this.dropChunks();
+    else {
+      // Chunks older than the oldest entry's are free; one is kept for reuse.
+      const oldest = this.chunkOf[this.head & (this.slots - 1)];
+      const free = (oldest - this.firstChunk) & SEQ_MASK;
+      if (free > 0) {
+        for (const chunk of this.chunks.splice(0, free)) if (chunk.length === CHUNK_BYTES) this.spare = chunk;
+        this.firstChunk = oldest;
+      }
+      // Give memory back after a burst: slots at most an eighth in use shrink by half.
+      if (this.slots > INITIAL_SLOTS && this.size * 8 < this.slots) this.resize(this.slots / 2);
+    }
     this.schedule();
   }
 

@@ -3,7 +3,7 @@ import type { SipRequest } from './message.js';
 import { responseHead } from './response-builder.js';
 import { newTag } from './branch.js';
 import { wireBytes } from './serialize.js';
-import type { Destination, MessageSource, SendResult, StackLogger } from './transport-types.js';
+import type { Destination, MessageSource, StackLogger } from './transport-types.js';
 
 /** RFC 3261 17.2.2 non-INVITE server transaction states. */
 export type ServerTransactionState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -15,7 +15,8 @@ export interface RespondOptions {
 
 /** What a server transaction needs from the layer that owns it. */
 export interface ServerTransactionHost {
-  send(dest: Destination, data: Buffer): Promise<SendResult>;
+  /** Sends a response; nothing waits on the outcome (a client that misses it retransmits). */
+  send(dest: Destination, data: Buffer): void;
   /**
    * Called once with the final response's bytes as it is sent: the layer lets go of the
    * transaction, keeping only what Timer J needs to answer retransmissions.
@@ -75,7 +76,8 @@ export class ServerTransaction {
 
   /**
    * Sends a response built from the request (RFC 3261 8.2.6). A final response moves the
-   * transaction to Completed; responding again after that is refused (returns ok:false).
+   * transaction to Completed; responding again after that is refused. Returns whether the
+   * response went to the transport (a transport that then fails to send it logs that).
    */
   respond(
     status: number,
@@ -83,14 +85,15 @@ export class ServerTransaction {
     extraHeaders?: HeaderInit,
     body?: Buffer | string,
     opts: RespondOptions = {},
-  ): Promise<SendResult> {
+  ): boolean {
     const req = this.request;
     if (req === undefined || this.answered) {
       this.host.log.warn({ key: this.key, status }, 'response after the final response ignored');
-      return Promise.resolve({ ok: false, reason: 'transaction already answered' });
+      return false;
     }
     if (!Number.isInteger(status) || status < 100 || status > 699) {
-      return Promise.resolve({ ok: false, reason: `invalid status code ${status}` });
+      this.host.log.warn({ key: this.key, status }, 'response with an invalid status code not sent');
+      return false;
     }
     if (status > 100 && this.tag === undefined) this.tag = opts.toTag ?? existingToTag(req) ?? newTag();
     const bodyBytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
@@ -109,7 +112,8 @@ export class ServerTransaction {
       this.stateValue = 'proceeding';
       this.lastProvisional = data;
     }
-    return this.host.send(this.destination, data);
+    this.host.send(this.destination, data);
+    return true;
   }
 
   /**
@@ -118,7 +122,7 @@ export class ServerTransaction {
    */
   onRetransmission(): void {
     if (this.lastProvisional === undefined || this.stateValue !== 'proceeding') return;
-    void this.host.send(this.destination, this.lastProvisional);
+    this.host.send(this.destination, this.lastProvisional);
   }
 
   terminate(): void {

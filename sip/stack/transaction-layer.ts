@@ -40,6 +40,8 @@ export interface TransactionTransport {
   off(event: 'message', listener: (message: SipMessage, source: MessageSource) => void): unknown;
   off(event: 'malformed', listener: (malformed: MalformedMessage, source: MessageSource) => void): unknown;
   send(dest: Destination, message: SipMessage | Buffer): Promise<SendResult>;
+  /** Sends bytes nothing waits on (responses); failures are the transport's to log. */
+  post(dest: Destination, data: Buffer): void;
   localAddress(transport: TransportProtocol): LocalAddress | undefined;
 }
 
@@ -90,9 +92,8 @@ export class TransactionLayer {
     });
     this.timerJ = new CompletedTransactions(64 * this.timers.t1);
     this.timerK = new CompletedTransactions(this.timers.t4);
-    const send = (dest: Destination, data: Buffer): Promise<SendResult> => this.transport.send(dest, data);
     this.serverHost = {
-      send,
+      send: (dest, data) => this.transport.post(dest, data),
       serverHeader: this.serverHeader,
       log: this.log,
       onFinal: (tx, data) => {
@@ -104,7 +105,7 @@ export class TransactionLayer {
       },
     };
     this.clientHost = {
-      send,
+      send: (dest: Destination, data: Buffer): Promise<SendResult> => this.transport.send(dest, data),
       timers: this.timers,
       onDone: (tx) => {
         if (this.clients.get(tx.key) === tx) this.clients.delete(tx.key);
@@ -248,7 +249,7 @@ export class TransactionLayer {
       // RFC 3261 17.2.2: in Completed, a retransmission gets the final response again.
       const completed = this.timerJ.answer(key);
       if (completed !== undefined) {
-        void this.transport.send(completed.destination, completed.data);
+        this.transport.post(completed.destination, completed.data);
         return;
       }
     }
@@ -296,9 +297,11 @@ export class TransactionLayer {
       port: source.port,
       connectionId: source.connectionId,
     };
-    void this.transport.send(dest, response).then((r) => {
-      if (!r.ok) this.log.debug({ reason: r.reason }, 'could not send 400');
-    });
+    try {
+      this.transport.post(dest, serialize(response));
+    } catch (err) {
+      this.log.debug({ source, err: errorReason(err) }, 'could not write the 400');
+    }
   }
 
   private forgetServer(tx: ServerTransaction): void {

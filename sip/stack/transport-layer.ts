@@ -127,6 +127,25 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     return transport.send(dest, data);
   }
 
+  /**
+   * Sends bytes when nothing waits on the outcome (responses); a failure is only logged.
+   * UDP skips the completion callback and the promise.
+   */
+  post(dest: Destination, data: Buffer): void {
+    const transport = this.transportFor(dest.transport);
+    if (transport === undefined) {
+      this.log.debug({ transport: dest.transport }, 'no transport for a response');
+      return;
+    }
+    if (transport.post !== undefined) {
+      transport.post(dest, data);
+      return;
+    }
+    void transport.send(dest, data).then((r) => {
+      if (!r.ok) this.log.debug({ transport: dest.transport, address: dest.address, port: dest.port, reason: r.reason }, 'response not sent');
+    });
+  }
+
   /** The address to put in Via sent-by / Contact for this transport (the advertised one if configured). */
   localAddress(transport: TransportProtocol): LocalAddress | undefined {
     const idx = this.transports.findIndex((t) => t.protocol === transport);

@@ -20,6 +20,11 @@ export interface Transport {
   start(): Promise<void>;
   stop(): Promise<void>;
   send(dest: Destination, data: Buffer): Promise<SendResult>;
+  /**
+   * Sends without reporting the outcome, for what nothing waits on (responses: a client that
+   * misses one retransmits its request). Cheaper where the transport can skip the bookkeeping.
+   */
+  post?(dest: Destination, data: Buffer): void;
   localAddress(): LocalAddress;
   hasConnection(connectionId: string): boolean;
 }

@@ -96,6 +96,21 @@ export class UdpTransport implements Transport {
     });
   }
 
+  /** A datagram with no completion callback: dgram then makes no promise, closure or tick for it. */
+  post(dest: Destination, data: Buffer): void {
+    const socket = this.socket;
+    if (socket === undefined || data.length > MAX_DATAGRAM) {
+      this.log.debug({ transport: 'udp', address: dest.address, port: dest.port, bytes: data.length }, 'udp datagram not sent');
+      return;
+    }
+    const address = dest.address.startsWith('[') ? dest.address.slice(1, -1) : dest.address;
+    try {
+      socket.send(data, dest.port, address);
+    } catch (err) {
+      this.log.debug({ transport: 'udp', address, port: dest.port, err: errorReason(err) }, 'udp datagram not sent');
+    }
+  }
+
   localAddress(): LocalAddress {
     return this.bound;
   }

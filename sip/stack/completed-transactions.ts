@@ -3,8 +3,14 @@ import type { Destination, TransportProtocol } from './transport-types.js';
 /** Sequence numbers count modulo 2^30, so they stay small integers (V8 Smis). */
 const SEQ_MASK = 0x3fffffff;
 const INITIAL_SLOTS = 4096;
-/** Bytes are kept in chunks of this size (a bigger entry gets a chunk of its own). */
-const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Bytes are kept in chunks of 32 MiB: glibc's largest dynamic mmap threshold, so a chunk is
+ * always mmapped on its own and unmapped when let go. Smaller chunks came from the brk heap
+ * once a freed block had raised the threshold, and that heap never shrinks: 50,000 SUBSCRIBEs
+ * left 30 MB in it after their Timer J had run out (1 MiB chunks). A chunk is written from
+ * its start, and pages never written take no memory, so a lightly used chunk costs little.
+ */
+const CHUNK_BYTES = 32 * 1024 * 1024;
 const NONE = -1;
 const PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
 const PROTOCOL_INDEX: Readonly<Record<TransportProtocol, number>> = { udp: 0, tcp: 1, tls: 2, ws: 3, wss: 4 };
@@ -25,7 +31,7 @@ export interface CompletedAnswer {
  * past its CPU. So they are held off the JS heap:
  *
  * - the key, the destination's address and the response bytes of each entry, back to back
- *   in 1 MiB chunks, appended at the tail and let go from the head as entries expire (no
+ *   in 32 MiB chunks, appended at the tail and let go from the head as entries expire (no
  *   entry is ever moved, so growing costs no copy);
  * - its expiry time, key hash, place and sizes in typed arrays indexed by sequence number
  *   (a ring that doubles when full);
@@ -52,7 +58,7 @@ export class CompletedTransactions {
   private port = new Int32Array(INITIAL_SLOTS);
   private protocol = new Uint8Array(INITIAL_SLOTS);
   /** Chunks in use, oldest first; chunks[0] is chunk number firstChunk. */
-  private chunks: Buffer[] = [Buffer.allocUnsafeSlow(CHUNK_BYTES)];
+  private chunks: Buffer[];
   private firstChunk = 0;
   /** A chunk let go, kept for the next one needed (a steady load recycles two). */
   private spare: Buffer | undefined;
@@ -63,7 +69,13 @@ export class CompletedTransactions {
   private tail = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly delayMs: number) {}
+  /** `chunkBytes` is for tests, to see chunks come and go with little data. */
+  constructor(
+    private readonly delayMs: number,
+    private readonly chunkBytes = CHUNK_BYTES,
+  ) {
+    this.chunks = [Buffer.allocUnsafeSlow(chunkBytes)];
+  }
 
   get size(): number {
     return (this.tail - this.head) & SEQ_MASK;
@@ -161,16 +173,19 @@ export class CompletedTransactions {
   }
 
   private newChunk(need: number): Buffer {
-    if (need > CHUNK_BYTES) return Buffer.allocUnsafeSlow(need);
-    const chunk = this.spare ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    if (need > this.chunkBytes) return Buffer.allocUnsafeSlow(need);
+    const spare = this.spare;
     this.spare = undefined;
-    return chunk;
+    return spare ?? Buffer.allocUnsafeSlow(this.chunkBytes);
   }
 
-  /** Once empty: back to one chunk, written from its start. */
+  /**
+   * Once empty: one fresh chunk, so that the pages the last one had written go back to the
+   * system with it.
+   */
   private dropChunks(): void {
-    const last = this.chunks[this.chunks.length - 1];
-    this.chunks = [last.length === CHUNK_BYTES ? last : Buffer.allocUnsafeSlow(CHUNK_BYTES)];
+    this.chunks = [Buffer.allocUnsafeSlow(this.chunkBytes)];
+    this.spare = undefined;
     this.firstChunk = 0;
     this.writeAt = 0;
   }
@@ -234,13 +249,15 @@ export class CompletedTransactions {
       this.unlink(seq, this.hashOf[slot] & (this.buckets.length - 1));
       this.head = (seq + 1) & SEQ_MASK;
     }
-    if (this.size === 0) this.dropChunks();
-    else {
+    if (this.size === 0) {
+      this.dropChunks();
+      if (this.slots > INITIAL_SLOTS) this.resize(INITIAL_SLOTS);
+    } else {
       // Chunks older than the oldest entry's are free; one is kept for reuse.
       const oldest = this.chunkOf[this.head & (this.slots - 1)];
       const free = (oldest - this.firstChunk) & SEQ_MASK;
       if (free > 0) {
-        for (const chunk of this.chunks.splice(0, free)) if (chunk.length === CHUNK_BYTES) this.spare = chunk;
+        for (const chunk of this.chunks.splice(0, free)) if (chunk.length === this.chunkBytes) this.spare = chunk;
         this.firstChunk = oldest;
       }
       // Give memory back after a burst: slots at most an eighth in use shrink by half.

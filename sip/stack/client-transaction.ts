@@ -20,6 +20,15 @@ export interface ClientTransactionHost {
   /** Called once when the transaction leaves Trying/Proceeding, to start Timer K or forget it. */
   onDone(tx: ClientTransaction): void;
   readonly timers: ClientTimers;
+  /** Timer E's first interval for a new UDP transaction: T1, or the measured RTT's bound if larger. */
+  firstInterval(): number;
+  /**
+   * A round trip, from the request's first sending to its first answer, in ms. Unlike TCP's
+   * (Karn's rule) a retransmitted request counts too, from its first sending: when answers
+   * are late because this server is behind, the answer is most often to that first one, read
+   * late, and counting only requests sent once would never let the estimate grow past T1.
+   */
+  roundTrip(ms: number): void;
 }
 
 /**
@@ -35,6 +44,7 @@ export class ClientTransaction {
   private interval: number;
   private nextRetransmit = Infinity;
   private readonly deadline: number;
+  private readonly sentAt: number;
   private settle: ((r: ClientTransactionResult) => void) | undefined;
   /** The request on the wire; undefined once the transaction has its outcome. */
   private data: Buffer | undefined;
@@ -48,12 +58,14 @@ export class ClientTransaction {
   ) {
     this.data = data;
     const { t1 } = host.timers;
-    this.interval = t1;
     const now = performance.now();
+    this.sentAt = now;
     // Timer F = 64*T1 on every transport (RFC 3261 17.1.2.2).
     this.deadline = now + 64 * t1;
-    // Timer E only on unreliable transports (RFC 3261 17.1.2.2).
-    if (!reliable) this.nextRetransmit = now + t1;
+    // Timer E only on unreliable transports (RFC 3261 17.1.2.2), starting at T1 or, when
+    // answers have been taking longer than T1 allows for, at what they take (17.1.1.1).
+    this.interval = reliable ? t1 : host.firstInterval();
+    if (!reliable) this.nextRetransmit = now + this.interval;
   }
 
   get state(): ClientTransactionState {
@@ -73,6 +85,7 @@ export class ClientTransaction {
   /** A response matched this transaction (RFC 3261 17.1.3). */
   onResponse(response: SipResponse): void {
     if (this.stateValue !== 'trying' && this.stateValue !== 'proceeding') return; // absorbed in Completed
+    if (!this.reliable && this.stateValue === 'trying') this.host.roundTrip(performance.now() - this.sentAt);
     if (response.status < 200) {
       // RFC 3261 17.1.2.2: in Proceeding, Timer E fires at T2 intervals.
       this.stateValue = 'proceeding';

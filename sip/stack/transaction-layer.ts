@@ -74,6 +74,9 @@ export class TransactionLayer {
   private readonly timerJ: CompletedTransactions;
   /** Keys of completed UDP client transactions, for Timer K (T4). */
   private readonly timerK: CompletedTransactions;
+  /** Smoothed round trip of UDP client transactions and its variation (RFC 6298's estimator), ms. */
+  private srtt = 0;
+  private rttvar = 0;
   private readonly serverHost: ServerTransactionHost;
   private readonly clientHost: ClientTransactionHost;
   private readonly onMessage = (m: SipMessage, s: MessageSource): void => this.receive(m, s);
@@ -107,6 +110,8 @@ export class TransactionLayer {
     this.clientHost = {
       send: (dest: Destination, data: Buffer): Promise<SendResult> => this.transport.send(dest, data),
       timers: this.timers,
+      firstInterval: () => this.firstInterval(),
+      roundTrip: (ms) => this.roundTrip(ms),
       onDone: (tx) => {
         if (this.clients.get(tx.key) === tx) this.clients.delete(tx.key);
         // Timer K: T4 on UDP to absorb response retransmissions, zero on reliable (17.1.2.2).
@@ -181,6 +186,30 @@ export class TransactionLayer {
     const tx = new ClientTransaction(key, data, dest, isReliable(dest.transport), this.clientHost);
     this.clients.set(key, tx);
     return tx.start();
+  }
+
+  /**
+   * Timer E's first interval: T1, unless the answers to this stack's UDP requests have lately
+   * been taking longer than T1 allows for. RFC 3261 17.1.1.1 makes T1 an estimate of the round
+   * trip and recommends a larger one where the round trip is known to be larger; this one
+   * measures it, as TCP does (RFC 6298: smoothed RTT + 4 x its variation), capped at T2.
+   * Under load most of a long round trip is the server's own backlog: the answer is sitting
+   * in this socket's receive buffer, and resending the request would only add to the backlog
+   * (and to the peer's), turning a burst into a storm of retransmissions. Timer F is unchanged.
+   */
+  private firstInterval(): number {
+    if (this.srtt === 0) return this.timers.t1;
+    return Math.min(this.timers.t2, Math.max(this.timers.t1, Math.ceil(this.srtt + 4 * this.rttvar)));
+  }
+
+  private roundTrip(ms: number): void {
+    if (this.srtt === 0) {
+      this.srtt = Math.max(ms, 0.001);
+      this.rttvar = ms / 2;
+      return;
+    }
+    this.rttvar += (Math.abs(this.srtt - ms) - this.rttvar) / 4;
+    this.srtt += (ms - this.srtt) / 8;
   }
 
   /** Live transaction counts (completed ones waiting for Timer J or K included), for metrics and tests. */

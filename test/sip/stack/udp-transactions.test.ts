@@ -195,6 +195,40 @@ describe('UDP client transactions', () => {
     expect(peer.received.length).toBe(count);
   });
 
+  it('stretches Timer E to the round trip it measures when answers come slower than T1 allows', async () => {
+    // T1 = 20 ms, T2 = 400 ms: a peer answering after ~100 ms makes T1 too short to wait for it.
+    const stack = await startStack([{ transport: 'udp', host: '127.0.0.1', port: 0 }], { timers: { t1: 20, t2: 400, t4: 100 } });
+    cleanups.push(() => stack.stop());
+    const slow = await UdpPeer.open();
+    cleanups.push(() => slow.close());
+    const answered = new Set<string>();
+    slow.socket.on('message', (buf, rinfo) => {
+      const r = parseMessage(buf);
+      if (!r.ok || r.message.kind !== 'request') return;
+      const h = r.message.headers;
+      const branch = h.get('via') ?? '';
+      if (answered.has(branch)) return;
+      answered.add(branch);
+      const lines = ['SIP/2.0 200 OK', `Via: ${branch}`, `From: ${h.get('from') ?? ''}`, `To: ${h.get('to') ?? ''}`, `Call-ID: ${h.get('call-id') ?? ''}`, `CSeq: ${h.get('cseq') ?? ''}`, 'Content-Length: 0'];
+      setTimeout(() => slow.socket.send(wire(lines), rinfo.port, rinfo.address), 100);
+    });
+    const dest = { transport: 'udp' as const, address: '127.0.0.1', port: slow.port };
+    // The first ones, on T1, are resent before their answers come; once answers have been
+    // measured at ~100 ms, a request waits for its answer and is sent once.
+    for (let i = 0; i < 6; i++) expect((await stack.transactions.sendRequest(notify(stack.transactions.newBranch(), slow.port), dest)).kind).toBe('response');
+    const before = slow.received.length;
+    expect((await stack.transactions.sendRequest(notify(stack.transactions.newBranch(), slow.port), dest)).kind).toBe('response');
+    expect(slow.received.length - before).toBe(1);
+    // A peer that never answers still gets its retransmissions, from the stretched interval.
+    const silent = await UdpPeer.open();
+    cleanups.push(() => silent.close());
+    const started = Date.now();
+    const pending = stack.transactions.sendRequest(notify(stack.transactions.newBranch(), silent.port), { transport: 'udp', address: '127.0.0.1', port: silent.port });
+    await silent.waitFor(2, 1000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect((await pending).kind).toBe('timeout');
+  });
+
   it('reports a transport error instead of throwing when the destination is unusable', async () => {
     const { stack } = await udpStack();
     const r1 = await stack.transactions.sendRequest(notify(stack.transactions.newBranch(), 1), { transport: 'ws', address: '127.0.0.1', port: 1, connectionId: 'ws-999' });

@@ -1,3 +1,4 @@
+import { DeadlineQueue } from './deadline-queue.js';
 import type { Destination, TransportProtocol } from './transport-types.js';
 
 /** Sequence numbers count modulo 2^30, so they stay small integers (V8 Smis). */
@@ -33,17 +34,16 @@ export interface CompletedAnswer {
  * - the key, the destination's address and the response bytes of each entry, back to back
  *   in 32 MiB chunks, appended at the tail and let go from the head as entries expire (no
  *   entry is ever moved, so growing costs no copy);
- * - its expiry time, key hash, place and sizes in typed arrays indexed by sequence number
- *   (a ring that doubles when full);
+ * - its key hash, place and sizes in typed arrays indexed by sequence number (a ring that
+ *   doubles when full), its expiry in a DeadlineQueue of sequence numbers;
  * - a hash table of its own (an Int32Array of buckets, twice as many as slots, each holding
  *   the newest entry whose key hash falls in it, with older ones chained behind); a lookup
  *   compares the hash, then the key bytes. A Map did the same at several times the cost.
  *
- * All entries wait the same delay, so they expire in the order they came, from one timer.
+ * All entries wait the same delay, so they expire in the order they came.
  */
 export class CompletedTransactions {
   private slots = INITIAL_SLOTS;
-  private at = new Float64Array(INITIAL_SLOTS);
   private hashOf = new Int32Array(INITIAL_SLOTS);
   /** Sequence number of the next older entry in the same bucket, or NONE. */
   private older = new Int32Array(INITIAL_SLOTS);
@@ -67,14 +67,16 @@ export class CompletedTransactions {
   /** Sequence number of the oldest entry, and the one the next add() takes. */
   private head = 0;
   private tail = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** Sequence numbers in the order they expire (the order they came). */
+  private readonly expiry: DeadlineQueue<number>;
 
   /** `chunkBytes` is for tests, to see chunks come and go with little data. */
   constructor(
-    private readonly delayMs: number,
+    delayMs: number,
     private readonly chunkBytes = CHUNK_BYTES,
   ) {
     this.chunks = [Buffer.allocUnsafeSlow(chunkBytes)];
+    this.expiry = new DeadlineQueue(delayMs, (seq) => this.expire(seq));
   }
 
   get size(): number {
@@ -107,7 +109,6 @@ export class CompletedTransactions {
     }
     const hash = hashKey(key);
     const bucket = hash & (this.buckets.length - 1);
-    this.at[slot] = performance.now() + this.delayMs;
     this.hashOf[slot] = hash;
     this.older[slot] = this.buckets[bucket];
     this.buckets[bucket] = seq;
@@ -120,7 +121,7 @@ export class CompletedTransactions {
     this.protocol[slot] = answer === undefined ? 0 : (PROTOCOL_INDEX[answer.destination.transport] ?? 0);
     this.writeAt = at + keyLength + addressLength + dataLength;
     this.tail = (seq + 1) & SEQ_MASK;
-    if (this.timer === undefined) this.schedule();
+    this.expiry.add(seq);
   }
 
   has(key: string): boolean {
@@ -146,8 +147,7 @@ export class CompletedTransactions {
   }
 
   clear(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.expiry.clear();
     this.head = this.tail = 0;
     this.dropChunks();
     if (this.slots > INITIAL_SLOTS) this.resize(INITIAL_SLOTS);
@@ -210,7 +210,6 @@ export class CompletedTransactions {
       }
       return to;
     };
-    this.at = move(this.at, new Float64Array(slots));
     this.hashOf = move(this.hashOf, new Int32Array(slots));
     this.chunkOf = move(this.chunkOf, new Int32Array(slots));
     this.offset = move(this.offset, new Int32Array(slots));
@@ -230,40 +229,26 @@ export class CompletedTransactions {
     }
   }
 
-  private schedule(): void {
-    if (this.size === 0) {
-      this.timer = undefined;
-      return;
-    }
-    const wait = Math.max(0, this.at[this.head & (this.slots - 1)] - performance.now());
-    this.timer = setTimeout(() => this.expire(), Math.ceil(wait));
-    this.timer.unref();
-  }
-
-  private expire(): void {
-    const now = performance.now();
-    while (this.size > 0) {
-      const seq = this.head;
-      const slot = seq & (this.slots - 1);
-      if (this.at[slot] > now + 1) break;
-      this.unlink(seq, this.hashOf[slot] & (this.buckets.length - 1));
-      this.head = (seq + 1) & SEQ_MASK;
-    }
+  /** The oldest entry's time is up (entries expire in the order they came). */
+  private expire(seq: number): void {
+    if (seq !== this.head || this.size === 0) return;
+    const slot = seq & (this.slots - 1);
+    this.unlink(seq, this.hashOf[slot] & (this.buckets.length - 1));
+    this.head = (seq + 1) & SEQ_MASK;
     if (this.size === 0) {
       this.dropChunks();
       if (this.slots > INITIAL_SLOTS) this.resize(INITIAL_SLOTS);
-    } else {
-      // Chunks older than the oldest entry's are free; one is kept for reuse.
-      const oldest = this.chunkOf[this.head & (this.slots - 1)];
-      const free = (oldest - this.firstChunk) & SEQ_MASK;
-      if (free > 0) {
-        for (const chunk of this.chunks.splice(0, free)) if (chunk.length === this.chunkBytes) this.spare = chunk;
-        this.firstChunk = oldest;
-      }
-      // Give memory back after a burst: slots at most an eighth in use shrink by half.
-      if (this.slots > INITIAL_SLOTS && this.size * 8 < this.slots) this.resize(this.slots / 2);
+      return;
     }
-    this.schedule();
+    // Chunks older than the oldest entry's are free; one is kept for reuse.
+    const oldest = this.chunkOf[this.head & (this.slots - 1)];
+    const free = (oldest - this.firstChunk) & SEQ_MASK;
+    if (free > 0) {
+      for (const chunk of this.chunks.splice(0, free)) if (chunk.length === this.chunkBytes) this.spare = chunk;
+      this.firstChunk = oldest;
+    }
+    // Give memory back after a burst: slots at most an eighth in use shrink by half.
+    if (this.slots > INITIAL_SLOTS && this.size * 8 < this.slots) this.resize(this.slots / 2);
   }
 
   /** Drops the oldest entry from its bucket's chain: it is the chain's last link. */

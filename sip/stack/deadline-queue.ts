@@ -50,8 +50,19 @@ export class DeadlineQueue<T> {
   clear(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.items.fill(undefined);
     this.head = this.tail = 0;
+    this.reset();
+  }
+
+  /** Back to the first size once empty, so that a burst's ring is not kept. */
+  private reset(): void {
+    if (this.capacity === INITIAL_CAPACITY) {
+      this.items.fill(undefined);
+      return;
+    }
+    this.capacity = INITIAL_CAPACITY;
+    this.at = new Float64Array(INITIAL_CAPACITY);
+    this.items = new Array<T | undefined>(INITIAL_CAPACITY).fill(undefined);
   }
 
   private get count(): number {
@@ -99,6 +110,7 @@ export class DeadlineQueue<T> {
         // An expiry handler failing must not stop the other expiries.
       }
     }
+    if (this.count === 0 && this.capacity > INITIAL_CAPACITY) this.reset();
     this.schedule();
   }
 }

@@ -10,8 +10,11 @@ const INITIAL_SLOTS = 4096;
  * once a freed block had raised the threshold, and that heap never shrinks: 50,000 SUBSCRIBEs
  * left 30 MB in it after their Timer J had run out (1 MiB chunks). A chunk is written from
  * its start, and pages never written take no memory, so a lightly used chunk costs little.
+ * An empty store starts with a small chunk: every stack has two stores, and V8 counts a
+ * chunk's whole size as external memory when it decides to collect.
  */
 const CHUNK_BYTES = 32 * 1024 * 1024;
+const FIRST_CHUNK_BYTES = 64 * 1024;
 const NONE = -1;
 const PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
 const PROTOCOL_INDEX: Readonly<Record<TransportProtocol, number>> = { udp: 0, tcp: 1, tls: 2, ws: 3, wss: 4 };
@@ -75,7 +78,7 @@ export class CompletedTransactions {
     delayMs: number,
     private readonly chunkBytes = CHUNK_BYTES,
   ) {
-    this.chunks = [Buffer.allocUnsafeSlow(chunkBytes)];
+    this.chunks = [Buffer.allocUnsafeSlow(Math.min(chunkBytes, FIRST_CHUNK_BYTES))];
     this.expiry = new DeadlineQueue(delayMs, (seq) => this.expire(seq));
   }
 
@@ -180,11 +183,11 @@ export class CompletedTransactions {
   }
 
   /**
-   * Once empty: one fresh chunk, so that the pages the last one had written go back to the
-   * system with it.
+   * Once empty: one small fresh chunk, so that the pages the last ones had written go back to
+   * the system with them.
    */
   private dropChunks(): void {
-    this.chunks = [Buffer.allocUnsafeSlow(this.chunkBytes)];
+    this.chunks = [Buffer.allocUnsafeSlow(Math.min(this.chunkBytes, FIRST_CHUNK_BYTES))];
     this.spare = undefined;
     this.firstChunk = 0;
     this.writeAt = 0;

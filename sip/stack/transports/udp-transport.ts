@@ -24,6 +24,11 @@ function lookupUnlessLiteral(
   else dns.lookup(hostname, options, callback);
 }
 
+/** A Destination's address as dgram takes it: an IPv6 literal without its brackets. */
+function unbracketed(address: string): string {
+  return address.startsWith('[') ? address.slice(1, -1) : address;
+}
+
 /** SIP over UDP (RFC 3261 18): one datagram, one message. */
 export class UdpTransport implements Transport {
   readonly protocol = 'udp' as const;
@@ -83,7 +88,7 @@ export class UdpTransport implements Transport {
     const socket = this.socket;
     if (socket === undefined) return Promise.resolve({ ok: false, reason: 'udp transport not running' });
     if (data.length > MAX_DATAGRAM) return Promise.resolve({ ok: false, reason: 'message too large for UDP' });
-    const address = dest.address.startsWith('[') ? dest.address.slice(1, -1) : dest.address;
+    const address = unbracketed(dest.address);
     return new Promise((resolve) => {
       try {
         socket.send(data, dest.port, address, (err) => {
@@ -103,7 +108,7 @@ export class UdpTransport implements Transport {
       this.log.debug({ transport: 'udp', address: dest.address, port: dest.port, bytes: data.length }, 'udp datagram not sent');
       return;
     }
-    const address = dest.address.startsWith('[') ? dest.address.slice(1, -1) : dest.address;
+    const address = unbracketed(dest.address);
     try {
       socket.send(data, dest.port, address);
     } catch (err) {

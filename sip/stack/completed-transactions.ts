@@ -17,7 +17,7 @@ const CHUNK_BYTES = 32 * 1024 * 1024;
 const FIRST_CHUNK_BYTES = 64 * 1024;
 const NONE = -1;
 const PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
-const PROTOCOL_INDEX: Readonly<Record<TransportProtocol, number>> = { udp: 0, tcp: 1, tls: 2, ws: 3, wss: 4 };
+const PROTOCOL_INDEX = Object.fromEntries(PROTOCOLS.map((p, i) => [p, i])) as Readonly<Record<TransportProtocol, number>>;
 
 /** What a retransmitted request gets again: the final response and where it went. */
 export interface CompletedAnswer {

@@ -33,6 +33,8 @@ export interface Config {
   /** Shortest PUBLISH expiry accepted, seconds (RFC 3903 423 Interval Too Brief below it). */
   publishMinExpires: number;
   drachtio: { host: string; port: number; secret?: string };
+  /** Native stack: UDP listeners send from a thread of their own; unset, on Linux only. */
+  udpSendThread?: boolean;
 }
 
 /** Every environment variable the server reads, with its CLI flag (`--sip-listen` for PRESENCE_SIP_LISTEN). */
@@ -54,6 +56,7 @@ export const CONFIG_VARIABLES = [
   'PRESENCE_SIP_TRUSTED',
   'PRESENCE_SIP_AUTH_ALGORITHMS',
   'PRESENCE_PUBLISH_MIN_EXPIRES',
+  'PRESENCE_UDP_SEND_THREAD',
   'DRACHTIO_HOST',
   'DRACHTIO_PORT',
   'DRACHTIO_SECRET',
@@ -191,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
   };
   if (env.DRACHTIO_SECRET) config.drachtio.secret = env.DRACHTIO_SECRET;
+  if (env.PRESENCE_UDP_SEND_THREAD) config.udpSendThread = bool(env, 'PRESENCE_UDP_SEND_THREAD');
   if (certPath && keyPath) config.tls = { certPath, keyPath };
   return config;
 }

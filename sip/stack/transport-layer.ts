@@ -37,6 +37,8 @@ export interface TransportLayerOptions {
   logger?: StackLogger;
   /** Largest accepted message on stream and WebSocket transports (default 64 KiB). */
   maxMessageSize?: number;
+  /** UDP listeners send from a thread of their own (UdpSenderThread); default false. */
+  udpSenderThread?: boolean;
 }
 
 /**
@@ -64,7 +66,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     for (const spec of opts.listen) {
       switch (spec.transport) {
         case 'udp':
-          this.transports.push(new UdpTransport(spec.host, spec.port, this.sink, this.log));
+          this.transports.push(new UdpTransport(spec.host, spec.port, this.sink, this.log, { senderThread: opts.udpSenderThread === true }));
           break;
         case 'tcp':
           this.transports.push(new StreamTransport({ protocol: 'tcp', host: spec.host, port: spec.port, maxMessageSize }, this.sink, this.log));

@@ -27,6 +27,13 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('info');
     expect(config.notifyMaxTimeouts).toBe(3);
     expect(config.tls).toBeUndefined();
+    // Left to the native stack, which decides by platform.
+    expect(config.udpSendThread).toBeUndefined();
+  });
+
+  it('turns the UDP send thread on or off when asked by name', () => {
+    expect(loadConfig({ PRESENCE_UDP_SEND_THREAD: 'false' }).udpSendThread).toBe(false);
+    expect(loadConfig({ PRESENCE_UDP_SEND_THREAD: 'true' }).udpSendThread).toBe(true);
   });
 
   it('reads listeners, including IPv6 addresses, and treats empty variables as unset', () => {
@@ -50,6 +57,7 @@ describe('loadConfig', () => {
     ['PRESENCE_SIP_BACKEND', 'kamailio', /native or drachtio/],
     ['PRESENCE_NOTIFY_MAX_TIMEOUTS', '0', /at least 1/],
     ['PRESENCE_DEACTIVATE_ON_STOP', 'maybe', /true or false/],
+    ['PRESENCE_UDP_SEND_THREAD', 'sometimes', /true or false/],
   ])('refuses %s=%s with a ConfigError that names the variable', (variable, value, reason) => {
     const err = configError({ [variable]: value });
     expect(err.message).toContain(variable);

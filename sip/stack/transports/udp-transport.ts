@@ -3,6 +3,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import type { Destination, LocalAddress, SendResult, StackLogger } from '../transport-types.js';
 import { errorReason, normalizeAddress, type Transport, type TransportSink } from './transport.js';
+import { UdpSenderThread } from './udp-sender-thread.js';
 
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -29,10 +30,21 @@ function unbracketed(address: string): string {
   return address.startsWith('[') ? address.slice(1, -1) : address;
 }
 
+/** What dgram's send() takes as a port. */
+function isPort(port: number): boolean {
+  return Number.isInteger(port) && port > 0 && port < 65536;
+}
+
+export interface UdpTransportOptions {
+  /** Send from a thread of its own (UdpSenderThread); the listener only receives. */
+  senderThread?: boolean;
+}
+
 /** SIP over UDP (RFC 3261 18): one datagram, one message. */
 export class UdpTransport implements Transport {
   readonly protocol = 'udp' as const;
   private socket: dgram.Socket | undefined;
+  private sender: UdpSenderThread | undefined;
   private bound: LocalAddress = { address: '', port: 0 };
 
   constructor(
@@ -40,26 +52,50 @@ export class UdpTransport implements Transport {
     private readonly port: number,
     private readonly sink: TransportSink,
     private readonly log: StackLogger,
+    private readonly opts: UdpTransportOptions = {},
   ) {}
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    const type = net.isIPv6(this.host) ? 'udp6' : 'udp4';
+    if (this.opts.senderThread !== true) return this.listen(type, this.port, false);
+    // Bound alone first, as the listener alone would be: a port another process holds (or
+    // another instance of this server, whose sockets allow sharing) fails here, not later.
+    const port = await probe(type, this.host, this.port).catch((err: unknown) => {
+      throw new Error(`cannot listen on udp ${this.host}:${this.port}: ${errorReason(err)}`);
+    });
+    try {
+      this.sender = await UdpSenderThread.start({ type, host: this.host, port, ringBytes: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES, log: this.log });
+    } catch (err) {
+      throw new Error(`cannot listen on udp ${this.host}:${port}: ${errorReason(err)}`);
+    }
+    try {
+      await this.listen(type, port, true);
+    } catch (err) {
+      await this.sender.stop();
+      this.sender = undefined;
+      throw err;
+    }
+  }
+
+  private listen(type: 'udp4' | 'udp6', port: number, shared: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       // A fan-out sends thousands of NOTIFYs at once and their 200s come back in a burst; the
       // kernel's default 208 KiB buffer holds only ~90 small datagrams and drops the rest,
       // which then cost a 500 ms retransmission each. Ask for 4 MiB (capped by
       // net.core.rmem_max / wmem_max; raise those with sysctl for bigger bursts).
       const socket = dgram.createSocket({
-        type: net.isIPv6(this.host) ? 'udp6' : 'udp4',
+        type,
+        reuseAddr: shared,
         recvBufferSize: UDP_BUFFER_BYTES,
         sendBufferSize: UDP_BUFFER_BYTES,
         lookup: lookupUnlessLiteral,
       });
       const onStartError = (err: Error): void => {
         socket.close();
-        reject(new Error(`cannot listen on udp ${this.host}:${this.port}: ${errorReason(err)}`));
+        reject(new Error(`cannot listen on udp ${this.host}:${port}: ${errorReason(err)}`));
       };
       socket.once('error', onStartError);
-      socket.bind(this.port, this.host, () => {
+      socket.bind(port, this.host, () => {
         socket.off('error', onStartError);
         socket.on('error', (err) => this.log.error({ err, transport: 'udp' }, 'udp socket error'));
         const a = socket.address();
@@ -77,18 +113,29 @@ export class UdpTransport implements Transport {
     });
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     const socket = this.socket;
     this.socket = undefined;
-    if (socket === undefined) return Promise.resolve();
-    return new Promise((resolve) => socket.close(() => resolve()));
+    if (socket !== undefined) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    const sender = this.sender;
+    this.sender = undefined;
+    await sender?.stop();
   }
 
+  /**
+   * With a sender thread the datagram is only queued here: a send error the kernel reports
+   * later is not seen, and the transaction learns of it from its timers instead.
+   */
   send(dest: Destination, data: Buffer): Promise<SendResult> {
     const socket = this.socket;
     if (socket === undefined) return Promise.resolve({ ok: false, reason: 'udp transport not running' });
     if (data.length > MAX_DATAGRAM) return Promise.resolve({ ok: false, reason: 'message too large for UDP' });
     const address = unbracketed(dest.address);
+    const sender = this.sender;
+    if (sender?.running === true) {
+      if (!isPort(dest.port)) return Promise.resolve({ ok: false, reason: `bad port ${dest.port}` });
+      return Promise.resolve(sender.enqueue(address, dest.port, data) ? { ok: true } : { ok: false, reason: 'udp send queue full' });
+    }
     return new Promise((resolve) => {
       try {
         socket.send(data, dest.port, address, (err) => {
@@ -109,6 +156,12 @@ export class UdpTransport implements Transport {
       return;
     }
     const address = unbracketed(dest.address);
+    const sender = this.sender;
+    if (sender?.running === true) {
+      if (isPort(dest.port)) sender.enqueue(address, dest.port, data);
+      else this.log.debug({ transport: 'udp', address, port: dest.port }, 'udp datagram not sent: bad port');
+      return;
+    }
     try {
       socket.send(data, dest.port, address);
     } catch (err) {
@@ -123,4 +176,19 @@ export class UdpTransport implements Transport {
   hasConnection(): boolean {
     return false;
   }
+}
+
+/** Binds a socket that does not share its port, and closes it again: the port it got. */
+function probe(type: 'udp4' | 'udp6', host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket(type);
+    socket.once('error', (err) => {
+      socket.close();
+      reject(err);
+    });
+    socket.bind(port, host, () => {
+      const bound = socket.address().port;
+      socket.close(() => resolve(bound));
+    });
+  });
 }

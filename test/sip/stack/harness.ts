@@ -11,8 +11,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(listen: ListenSpec[], opts: TransactionLayerOptions = {}): Promise<Stack> {
-  const transport = new TransportLayer({ listen });
+export async function startStack(listen: ListenSpec[], opts: TransactionLayerOptions = {}, udpSenderThread = false): Promise<Stack> {
+  const transport = new TransportLayer({ listen, udpSenderThread });
   const transactions = new TransactionLayer(transport, { timers: { t1: 20, t2: 80, t4: 100 }, ...opts });
   await transport.start();
   return {
@@ -28,10 +28,13 @@ export async function startStack(listen: ListenSpec[], opts: TransactionLayerOpt
 /** A UDP peer on 127.0.0.1 that records every datagram it receives. */
 export class UdpPeer {
   readonly received: Buffer[] = [];
+  /** The port each datagram came from. */
+  readonly sourcePorts: number[] = [];
   private waiters: Array<() => void> = [];
   private constructor(readonly socket: dgram.Socket) {
-    socket.on('message', (m) => {
+    socket.on('message', (m, rinfo) => {
       this.received.push(m);
+      this.sourcePorts.push(rinfo.port);
       for (const w of this.waiters.splice(0)) w();
     });
   }

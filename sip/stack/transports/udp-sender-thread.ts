@@ -107,6 +107,7 @@ export class UdpSenderThread {
   private readonly control: Int32Array;
   private readonly bytes: Buffer;
   private write = 0;
+  private publishing = false;
   private stopped = false;
   private dropped = 0;
 
@@ -188,14 +189,27 @@ export class UdpSenderThread {
     data.copy(bytes, at + HEADER_BYTES + address.length);
     at += need;
     this.write = at === capacity ? 0 : at;
+    if (!this.publishing) {
+      this.publishing = true;
+      queueMicrotask(this.publish);
+    }
+    return true;
+  }
+
+  /**
+   * Hands the thread what was queued since it was last called. Once per task, not once per
+   * datagram: waking the thread costs ~4 µs (a futex wake and an interrupt to the other
+   * core), and what one task sends (a commit's 200s, a fan-out's NOTIFYs) goes in one wake.
+   */
+  private readonly publish = (): void => {
+    this.publishing = false;
     const control = this.control;
     Atomics.store(control, WRITE, this.write);
     if (Atomics.load(control, SLEEPING) === 1) {
       Atomics.store(control, SLEEPING, 0);
       Atomics.notify(control, SLEEPING);
     }
-    return true;
-  }
+  };
 
   /** Sends what is queued, closes the socket and ends the thread. */
   async stop(): Promise<void> {
@@ -203,6 +217,7 @@ export class UdpSenderThread {
     this.stopped = true;
     this.worker.ref();
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    Atomics.store(this.control, WRITE, this.write);
     Atomics.store(this.control, STOP, 1);
     Atomics.store(this.control, SLEEPING, 0);
     Atomics.notify(this.control, SLEEPING);

@@ -109,7 +109,6 @@ export class UdpSenderThread {
   private write = 0;
   private publishing = false;
   private stopped = false;
-  private dropped = 0;
 
   private constructor(
     private readonly worker: Worker,
@@ -163,8 +162,11 @@ export class UdpSenderThread {
   }
 
   /**
-   * Queues a datagram. `address` is an IP literal or a host name (ASCII). A full ring drops
-   * it, as a full socket buffer would, and returns false.
+   * Queues a datagram. `address` is an IP literal or a host name (ASCII). Returns false if
+   * the ring has no room for it; the caller then sends it on its own socket. The order
+   * between the two is not kept, and nothing needs it: a subscription has one NOTIFY in
+   * flight at a time, and a NOTIFY that overtakes the 200 to its SUBSCRIBE is one the
+   * subscriber must be ready for anyway (RFC 6665 4.1.2.4).
    */
   enqueue(address: string, port: number, data: Buffer): boolean {
     const bytes = this.bytes;
@@ -175,12 +177,12 @@ export class UdpSenderThread {
     // The write offset never catches up with the read offset: equal means empty.
     if (at >= read) {
       if (capacity - at - (read === 0 ? 4 : 0) < need) {
-        if (read - 4 < need) return this.full();
+        if (read - 4 < need) return false;
         bytes.writeUInt32LE(WRAP, at);
         at = 0;
       }
     } else if (read - at - 4 < need) {
-      return this.full();
+      return false;
     }
     bytes.writeUInt32LE(data.length, at);
     bytes.writeUInt16LE(port, at + 4);
@@ -225,11 +227,5 @@ export class UdpSenderThread {
     await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
     clearTimeout(timer);
     await this.worker.terminate();
-  }
-
-  private full(): boolean {
-    // Logged once per burst, not once per datagram.
-    if (this.dropped++ % 1000 === 0) this.log.warn({ transport: 'udp', dropped: this.dropped }, 'udp send ring full; datagrams dropped');
-    return false;
   }
 }

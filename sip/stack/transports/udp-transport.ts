@@ -7,6 +7,13 @@ import { UdpSenderThread } from './udp-sender-thread.js';
 
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/**
+ * The send thread's ring: what the event loop has queued and the thread not yet sent. Sized
+ * for a 5,000-watcher fan-out (~800 bytes a NOTIFY), which the event loop prepares faster than
+ * one thread sends; every page of it is touched once the ring has gone round.
+ */
+const SEND_RING_BYTES = 4 * 1024 * 1024;
+
 /** Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP). */
 const MAX_DATAGRAM = 65507;
 
@@ -38,6 +45,8 @@ function isPort(port: number): boolean {
 export interface UdpTransportOptions {
   /** Send from a thread of its own (UdpSenderThread); the listener only receives. */
   senderThread?: boolean;
+  /** Size of the send thread's ring (tests). */
+  sendRingBytes?: number;
 }
 
 /** SIP over UDP (RFC 3261 18): one datagram, one message. */
@@ -64,7 +73,7 @@ export class UdpTransport implements Transport {
       throw new Error(`cannot listen on udp ${this.host}:${this.port}: ${errorReason(err)}`);
     });
     try {
-      this.sender = await UdpSenderThread.start({ type, host: this.host, port, ringBytes: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES, log: this.log });
+      this.sender = await UdpSenderThread.start({ type, host: this.host, port, ringBytes: this.opts.sendRingBytes ?? SEND_RING_BYTES, sendBufferSize: UDP_BUFFER_BYTES, log: this.log });
     } catch (err) {
       throw new Error(`cannot listen on udp ${this.host}:${port}: ${errorReason(err)}`);
     }
@@ -123,7 +132,7 @@ export class UdpTransport implements Transport {
   }
 
   /**
-   * With a sender thread the datagram is only queued here: a send error the kernel reports
+   * A datagram handed to the send thread is only queued here: a send error the kernel reports
    * later is not seen, and the transaction learns of it from its timers instead.
    */
   send(dest: Destination, data: Buffer): Promise<SendResult> {
@@ -134,7 +143,7 @@ export class UdpTransport implements Transport {
     const sender = this.sender;
     if (sender?.running === true) {
       if (!isPort(dest.port)) return Promise.resolve({ ok: false, reason: `bad port ${dest.port}` });
-      return Promise.resolve(sender.enqueue(address, dest.port, data) ? { ok: true } : { ok: false, reason: 'udp send queue full' });
+      if (sender.enqueue(address, dest.port, data)) return Promise.resolve({ ok: true });
     }
     return new Promise((resolve) => {
       try {
@@ -157,11 +166,7 @@ export class UdpTransport implements Transport {
     }
     const address = unbracketed(dest.address);
     const sender = this.sender;
-    if (sender?.running === true) {
-      if (isPort(dest.port)) sender.enqueue(address, dest.port, data);
-      else this.log.debug({ transport: 'udp', address, port: dest.port }, 'udp datagram not sent: bad port');
-      return;
-    }
+    if (sender?.running === true && isPort(dest.port) && sender.enqueue(address, dest.port, data)) return;
     try {
       socket.send(data, dest.port, address);
     } catch (err) {

@@ -6,7 +6,9 @@ const WRITE = 0; // byte offset of the next record (main thread)
 const READ = 1; // byte offset of the next record to send (sender thread)
 const SLEEPING = 2; // 1 while the sender thread waits for records
 const STOP = 3; // 1 once the main thread wants the thread to end
-const CONTROL_BYTES = 16;
+const SENT = 4; // datagrams sent so far, wrapping at 2^31 (sender thread)
+const CONTROL_WORDS = 5;
+const CONTROL_BYTES = 32;
 /** Record header: payload length (u32), port (u16), address length (u16). */
 const HEADER_BYTES = 8;
 /** A payload length no datagram has: the rest of the ring is unused, go on from 0. */
@@ -27,7 +29,7 @@ const dgram = require('node:dgram');
 const dns = require('node:dns');
 const net = require('node:net');
 const { ring, type, host, port, sendBufferSize } = workerData;
-const ctl = new Int32Array(ring, 0, 4);
+const ctl = new Int32Array(ring, 0, ${CONTROL_WORDS});
 const bytes = Buffer.from(ring, ${CONTROL_BYTES});
 const capacity = bytes.length;
 // As the listener's: an address a packet came from goes straight to the socket.
@@ -38,6 +40,7 @@ const lookup = (hostname, options, callback) => {
 };
 const socket = dgram.createSocket({ type, reuseAddr: true, sendBufferSize, recvBufferSize: 65536, lookup });
 let read = 0;
+let sent = 0;
 socket.once('error', (err) => parentPort.postMessage({ kind: 'bind-failed', reason: err.code || err.message }));
 socket.bind(port, host, () => {
   socket.removeAllListeners('error');
@@ -69,6 +72,8 @@ function drain() {
     read = (start + length + 3) & ~3;
     if (read === capacity) read = 0;
     Atomics.store(ctl, ${READ}, read);
+    sent = (sent + 1) | 0;
+    Atomics.store(ctl, ${SENT}, sent);
   }
 }
 
@@ -107,6 +112,7 @@ export class UdpSenderThread {
   private readonly control: Int32Array;
   private readonly bytes: Buffer;
   private write = 0;
+  private queued = 0;
   private publishing = false;
   private stopped = false;
 
@@ -116,7 +122,7 @@ export class UdpSenderThread {
     readonly port: number,
     private readonly log: StackLogger,
   ) {
-    this.control = new Int32Array(ring, 0, 4);
+    this.control = new Int32Array(ring, 0, CONTROL_WORDS);
     this.bytes = Buffer.from(ring, CONTROL_BYTES);
   }
 
@@ -156,6 +162,22 @@ export class UdpSenderThread {
     });
   }
 
+  /** Bytes queued and not yet sent. */
+  get backlog(): number {
+    const queued = this.write - Atomics.load(this.control, READ);
+    return queued >= 0 ? queued : queued + this.bytes.length;
+  }
+
+  /** A mark for the datagram queued last: sent(mark) tells when the thread has sent it. */
+  get mark(): number {
+    return this.queued;
+  }
+
+  /** True once every datagram queued up to `mark` has been sent. */
+  sent(mark: number): boolean {
+    return ((Atomics.load(this.control, SENT) - mark) | 0) >= 0;
+  }
+
   /** False once the thread has ended (stop(), or a crash): the caller sends on its own socket. */
   get running(): boolean {
     return !this.stopped;
@@ -191,6 +213,7 @@ export class UdpSenderThread {
     data.copy(bytes, at + HEADER_BYTES + address.length);
     at += need;
     this.write = at === capacity ? 0 : at;
+    this.queued = (this.queued + 1) | 0;
     if (!this.publishing) {
       this.publishing = true;
       queueMicrotask(this.publish);

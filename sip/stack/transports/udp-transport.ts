@@ -14,6 +14,16 @@ const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
  */
 const SEND_RING_BYTES = 4 * 1024 * 1024;
 
+/**
+ * A request (a NOTIFY) goes from the event loop instead of the send thread when the thread is
+ * this far behind and holds no response: a fan-out prepares NOTIFYs faster than one thread
+ * sends them, and both then send. A response still queued keeps the requests behind it in the
+ * ring, so that a NOTIFY never overtakes the 200 to its SUBSCRIBE (strict clients, SIPp among
+ * them, fail on that). Requests among themselves need no order: a subscription has one
+ * NOTIFY in flight at a time.
+ */
+const SEND_BACKLOG_BYTES = 32 * 1024;
+
 /** Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP). */
 const MAX_DATAGRAM = 65507;
 
@@ -54,6 +64,8 @@ export class UdpTransport implements Transport {
   readonly protocol = 'udp' as const;
   private socket: dgram.Socket | undefined;
   private sender: UdpSenderThread | undefined;
+  /** The send thread's mark for the response queued last. */
+  private lastResponse = 0;
   private bound: LocalAddress = { address: '', port: 0 };
 
   constructor(
@@ -141,7 +153,7 @@ export class UdpTransport implements Transport {
     if (data.length > MAX_DATAGRAM) return Promise.resolve({ ok: false, reason: 'message too large for UDP' });
     const address = unbracketed(dest.address);
     const sender = this.sender;
-    if (sender?.running === true) {
+    if (sender?.running === true && (sender.backlog < SEND_BACKLOG_BYTES || !sender.sent(this.lastResponse))) {
       if (!isPort(dest.port)) return Promise.resolve({ ok: false, reason: `bad port ${dest.port}` });
       if (sender.enqueue(address, dest.port, data)) return Promise.resolve({ ok: true });
     }
@@ -157,7 +169,10 @@ export class UdpTransport implements Transport {
     });
   }
 
-  /** A datagram with no completion callback: dgram then makes no promise, closure or tick for it. */
+  /**
+   * A datagram with no completion callback: dgram then makes no promise, closure or tick for
+   * it. Responses come this way, and keep their place ahead of the requests sent after them.
+   */
   post(dest: Destination, data: Buffer): void {
     const socket = this.socket;
     if (socket === undefined || data.length > MAX_DATAGRAM) {
@@ -166,7 +181,10 @@ export class UdpTransport implements Transport {
     }
     const address = unbracketed(dest.address);
     const sender = this.sender;
-    if (sender?.running === true && isPort(dest.port) && sender.enqueue(address, dest.port, data)) return;
+    if (sender?.running === true && isPort(dest.port) && sender.enqueue(address, dest.port, data)) {
+      this.lastResponse = sender.mark;
+      return;
+    }
     try {
       socket.send(data, dest.port, address);
     } catch (err) {

@@ -67,6 +67,33 @@ describe('UDP listener with a send thread', () => {
     expect(new Set(phone.sourcePorts)).toEqual(new Set([transport.localAddress().port]));
   });
 
+  it('sends part of a NOTIFY burst from the event loop, but never ahead of a response still queued', async () => {
+    const transport = new UdpTransport('127.0.0.1', 0, { onData: () => {}, onFramingError: () => {}, onConnectionClosed: () => {} }, SILENT_LOGGER, { senderThread: true });
+    await transport.start();
+    cleanups.push(() => transport.stop());
+    const phone = await peer();
+    phone.socket.setRecvBufferSize(4 * 1024 * 1024);
+    const dest = { transport: 'udp' as const, address: '127.0.0.1', port: phone.port };
+    const queued = vi.spyOn(UdpSenderThread.prototype, 'enqueue');
+    cleanups.push(async () => queued.mockRestore());
+    const burst = (tag: string): Array<Promise<unknown>> =>
+      Array.from({ length: 100 }, (_, i) => transport.send(dest, Buffer.from(`${tag} ${String(i).padStart(3, '0')} ${'n'.repeat(690)}`)));
+    // A 200 queued first: the 70 KB of NOTIFYs after it all wait behind it in the ring.
+    transport.post(dest, Buffer.from('SIP/2.0 200 OK'));
+    await Promise.all(burst('first'));
+    expect(queued.mock.results.filter((r) => r.value === true)).toHaveLength(101);
+    await waitUntil(() => phone.received.length >= 101);
+    expect(phone.received[0]!.toString()).toBe('SIP/2.0 200 OK');
+    // With no response queued, past 32 KB of backlog the event loop sends the rest itself.
+    queued.mockClear();
+    await Promise.all(burst('second'));
+    const taken = queued.mock.results.filter((r) => r.value === true).length;
+    expect(taken).toBeGreaterThan(10);
+    expect(taken).toBeLessThan(100);
+    await waitUntil(() => phone.received.length >= 201);
+    expect(phone.received).toHaveLength(201);
+  });
+
   it('will not share its port with another server started on it', async () => {
     const first = await startStack([{ transport: 'udp', host: '127.0.0.1', port: 0 }], {}, true);
     cleanups.push(() => first.stop());

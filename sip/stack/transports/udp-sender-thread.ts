@@ -32,7 +32,8 @@ const { ring, type, host, port, sendBufferSize } = workerData;
 const ctl = new Int32Array(ring, 0, ${CONTROL_WORDS});
 const bytes = Buffer.from(ring, ${CONTROL_BYTES});
 const capacity = bytes.length;
-// As the listener's: an address a packet came from goes straight to the socket.
+// UdpTransport's lookupUnlessLiteral, restated: this source runs in the thread on its own.
+// An address a packet came from goes straight to the socket.
 const lookup = (hostname, options, callback) => {
   const family = net.isIP(hostname);
   if (family !== 0) callback(null, hostname, family);
@@ -100,7 +101,7 @@ type FromThread = { kind: 'bound'; port: number } | { kind: 'bind-failed'; reaso
 /**
  * Sends a UDP listener's datagrams from a thread of their own. On loopback and on a busy
  * server a sendmsg costs ~10 µs of kernel time (it runs the receiver's side of the stack
- * too), a quarter of the main thread's time under load; here the main thread only copies the
+ * too), a seventh of the main thread's time under load; here the main thread only copies the
  * datagram into a shared ring and, when the thread sleeps, wakes it.
  *
  * The thread's socket shares the listener's address and port (SO_REUSEADDR on both), so
@@ -120,7 +121,6 @@ export class UdpSenderThread {
     private readonly worker: Worker,
     ring: SharedArrayBuffer,
     readonly port: number,
-    private readonly log: StackLogger,
   ) {
     this.control = new Int32Array(ring, 0, CONTROL_WORDS);
     this.bytes = Buffer.from(ring, CONTROL_BYTES);
@@ -151,7 +151,7 @@ export class UdpSenderThread {
           reject(new Error(m.reason));
           return;
         }
-        const sender = new UdpSenderThread(worker, ring, m.port, o.log);
+        const sender = new UdpSenderThread(worker, ring, m.port);
         worker.on('error', (err) => o.log.error({ err, transport: 'udp' }, 'udp sender thread failed'));
         worker.on('exit', () => {
           if (!sender.stopped) o.log.error({ transport: 'udp' }, 'udp sender thread ended; sending from the event loop');
@@ -185,10 +185,9 @@ export class UdpSenderThread {
 
   /**
    * Queues a datagram. `address` is an IP literal or a host name (ASCII). Returns false if
-   * the ring has no room for it; the caller then sends it on its own socket. The order
-   * between the two is not kept, and nothing needs it: a subscription has one NOTIFY in
-   * flight at a time, and a NOTIFY that overtakes the 200 to its SUBSCRIBE is one the
-   * subscriber must be ready for anyway (RFC 6665 4.1.2.4).
+   * the ring has no room for it; the caller then sends it on its own socket, and the two are
+   * not kept in order (a subscription has one NOTIFY in flight at a time; a NOTIFY ahead of
+   * its SUBSCRIBE's 200 is one the subscriber must be ready for, RFC 6665 4.1.2.4).
    */
   enqueue(address: string, port: number, data: Buffer): boolean {
     const bytes = this.bytes;

@@ -235,6 +235,11 @@ export class UdpSenderThread {
     }
   };
 
+  /** Ends the thread the way a crash would (tests). */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   /** Sends what is queued, closes the socket and ends the thread. */
   async stop(): Promise<void> {
     if (this.stopped) return;

@@ -12,7 +12,7 @@ export interface Stack {
 }
 
 export async function startStack(listen: ListenSpec[], opts: TransactionLayerOptions = {}, udpSenderThread = false): Promise<Stack> {
-  const transport = new TransportLayer({ listen, udpSenderThread });
+  const transport = new TransportLayer({ listen, udpSenderThread, ...(opts.logger ? { logger: opts.logger } : {}) });
   const transactions = new TransactionLayer(transport, { timers: { t1: 20, t2: 80, t4: 100 }, ...opts });
   await transport.start();
   return {

@@ -94,6 +94,25 @@ describe('UDP listener with a send thread', () => {
     expect(phone.received).toHaveLength(201);
   });
 
+  it('sends from the event loop once the thread has died, and keeps answering', async () => {
+    const errors: object[] = [];
+    const started = vi.spyOn(UdpSenderThread, 'start');
+    cleanups.push(async () => started.mockRestore());
+    const stack = await startStack([{ transport: 'udp', host: '127.0.0.1', port: 0 }], { logger: { ...SILENT_LOGGER, error: (o) => errors.push(o) } }, true);
+    cleanups.push(() => stack.stop());
+    const port = stack.transport.localAddress('udp')!.port;
+    stack.transactions.onRequest((req, tx) => void tx.respond(200, 'OK', { Expires: 60 }));
+    const thread = (await started.mock.results[0]!.value) as UdpSenderThread;
+    await thread.terminate();
+    await waitUntil(() => !thread.running);
+    expect(errors).toContainEqual({ transport: 'udp' });
+    const phone = await peer();
+    phone.send(subscribe({ Via: 'SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKafterdeath;rport', 'Call-ID': 'after-death' }), port);
+    const [answer] = await phone.waitFor(1);
+    expect(answer!.kind === 'response' && answer!.status).toBe(200);
+    expect(phone.sourcePorts).toEqual([port]);
+  });
+
   it('will not share its port with another server started on it', async () => {
     const first = await startStack([{ transport: 'udp', host: '127.0.0.1', port: 0 }], {}, true);
     cleanups.push(() => first.stop());

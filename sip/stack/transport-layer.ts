@@ -39,6 +39,8 @@ export interface TransportLayerOptions {
   maxMessageSize?: number;
   /** UDP listeners send from a thread of their own (UdpSenderThread); default false. */
   udpSenderThread?: boolean;
+  /** Event loop utilization above which that thread is used (default 0.5; 0: always). */
+  udpSendThreadAbove?: number;
 }
 
 /**
@@ -66,7 +68,10 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     for (const spec of opts.listen) {
       switch (spec.transport) {
         case 'udp':
-          this.transports.push(new UdpTransport(spec.host, spec.port, this.sink, this.log, { senderThread: opts.udpSenderThread === true }));
+          this.transports.push(new UdpTransport(spec.host, spec.port, this.sink, this.log, {
+              senderThread: opts.udpSenderThread === true,
+              ...(opts.udpSendThreadAbove !== undefined ? { sendThreadAbove: opts.udpSendThreadAbove } : {}),
+            }),);
           break;
         case 'tcp':
           this.transports.push(new StreamTransport({ protocol: 'tcp', host: spec.host, port: spec.port, maxMessageSize }, this.sink, this.log));

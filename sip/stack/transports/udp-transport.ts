@@ -24,6 +24,14 @@ const SEND_RING_BYTES = 4 * 1024 * 1024;
  */
 const SEND_BACKLOG_BYTES = 32 * 1024;
 
+/**
+ * The send thread is used while the event loop is busier than this (its utilization over the
+ * last LOAD_SAMPLE_MS). A lightly loaded server sends from the event loop: waking a thread
+ * for each of a few datagrams costs more CPU than sending them, and adds latency.
+ */
+const SEND_THREAD_ABOVE = 0.5;
+const LOAD_SAMPLE_MS = 100;
+
 /** Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP). */
 const MAX_DATAGRAM = 65507;
 
@@ -57,6 +65,8 @@ export interface UdpTransportOptions {
   senderThread?: boolean;
   /** Size of the send thread's ring (tests). */
   sendRingBytes?: number;
+  /** Event loop utilization above which the send thread is used (default 0.5; tests: 0). */
+  sendThreadAbove?: number;
 }
 
 /** SIP over UDP (RFC 3261 18): one datagram, one message. */
@@ -66,6 +76,9 @@ export class UdpTransport implements Transport {
   private sender: UdpSenderThread | undefined;
   /** The send thread's mark for the response queued last. */
   private lastResponse = 0;
+  /** Whether new datagrams go to the send thread (the event loop is busy). */
+  private busy = false;
+  private loadTimer: NodeJS.Timeout | undefined;
   private bound: LocalAddress = { address: '', port: 0 };
 
   constructor(
@@ -95,6 +108,17 @@ export class UdpTransport implements Transport {
       await this.sender.stop();
       this.sender = undefined;
       throw err;
+    }
+    const above = this.opts.sendThreadAbove ?? SEND_THREAD_ABOVE;
+    this.busy = above <= 0;
+    if (above > 0) {
+      let last = performance.eventLoopUtilization();
+      this.loadTimer = setInterval(() => {
+        const now = performance.eventLoopUtilization();
+        this.busy = performance.eventLoopUtilization(now, last).utilization > above;
+        last = now;
+      }, LOAD_SAMPLE_MS);
+      this.loadTimer.unref();
     }
   }
 
@@ -135,6 +159,8 @@ export class UdpTransport implements Transport {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.loadTimer);
+    this.loadTimer = undefined;
     const socket = this.socket;
     this.socket = undefined;
     if (socket !== undefined) await new Promise<void>((resolve) => socket.close(() => resolve()));
@@ -153,7 +179,8 @@ export class UdpTransport implements Transport {
     if (data.length > MAX_DATAGRAM) return Promise.resolve({ ok: false, reason: 'message too large for UDP' });
     const address = unbracketed(dest.address);
     const sender = this.sender;
-    if (sender?.running === true && (sender.backlog < SEND_BACKLOG_BYTES || !sender.sent(this.lastResponse))) {
+    // A response still in the ring keeps the requests behind it, busy or not.
+    if (sender?.running === true && ((this.busy && sender.backlog < SEND_BACKLOG_BYTES) || !sender.sent(this.lastResponse))) {
       if (!isPort(dest.port)) return Promise.resolve({ ok: false, reason: `bad port ${dest.port}` });
       if (sender.enqueue(address, dest.port, data)) return Promise.resolve({ ok: true });
     }
@@ -181,7 +208,7 @@ export class UdpTransport implements Transport {
     }
     const address = unbracketed(dest.address);
     const sender = this.sender;
-    if (sender?.running === true && isPort(dest.port) && sender.enqueue(address, dest.port, data)) {
+    if (this.busy && sender?.running === true && isPort(dest.port) && sender.enqueue(address, dest.port, data)) {
       this.lastResponse = sender.mark;
       return;
     }

@@ -12,7 +12,8 @@ export interface Stack {
 }
 
 export async function startStack(listen: ListenSpec[], opts: TransactionLayerOptions = {}, udpSenderThread = false): Promise<Stack> {
-  const transport = new TransportLayer({ listen, udpSenderThread, ...(opts.logger ? { logger: opts.logger } : {}) });
+  // With the thread, always through it (however idle the test), so that it is what is tested.
+  const transport = new TransportLayer({ listen, udpSenderThread, udpSendThreadAbove: 0, ...(opts.logger ? { logger: opts.logger } : {}) });
   const transactions = new TransactionLayer(transport, { timers: { t1: 20, t2: 80, t4: 100 }, ...opts });
   await transport.start();
   return {

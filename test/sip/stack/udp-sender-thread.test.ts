@@ -45,6 +45,7 @@ describe('UDP listener with a send thread', () => {
     const transport = new UdpTransport('127.0.0.1', 0, { onData: () => {}, onFramingError: () => {}, onConnectionClosed: () => {} }, SILENT_LOGGER, {
       senderThread: true,
       sendRingBytes: 16 * 1024,
+      sendThreadAbove: 0,
     });
     await transport.start();
     cleanups.push(() => transport.stop());
@@ -68,7 +69,7 @@ describe('UDP listener with a send thread', () => {
   });
 
   it('sends part of a NOTIFY burst from the event loop, but never ahead of a response still queued', async () => {
-    const transport = new UdpTransport('127.0.0.1', 0, { onData: () => {}, onFramingError: () => {}, onConnectionClosed: () => {} }, SILENT_LOGGER, { senderThread: true });
+    const transport = new UdpTransport('127.0.0.1', 0, { onData: () => {}, onFramingError: () => {}, onConnectionClosed: () => {} }, SILENT_LOGGER, { senderThread: true, sendThreadAbove: 0 });
     await transport.start();
     cleanups.push(() => transport.stop());
     const phone = await peer();
@@ -111,6 +112,24 @@ describe('UDP listener with a send thread', () => {
     const [answer] = await phone.waitFor(1);
     expect(answer!.kind === 'response' && answer!.status).toBe(200);
     expect(phone.sourcePorts).toEqual([port]);
+  });
+
+  it('sends from the event loop while the server is lightly loaded', async () => {
+    const transport = new UdpTransport('127.0.0.1', 0, { onData: () => {}, onFramingError: () => {}, onConnectionClosed: () => {} }, SILENT_LOGGER, { senderThread: true });
+    await transport.start();
+    cleanups.push(() => transport.stop());
+    const phone = await peer();
+    const queued = vi.spyOn(UdpSenderThread.prototype, 'enqueue');
+    cleanups.push(async () => queued.mockRestore());
+    const dest = { transport: 'udp' as const, address: '127.0.0.1', port: phone.port };
+    for (let i = 0; i < 5; i++) {
+      transport.post(dest, Buffer.from(`response ${i}`));
+      expect(await transport.send(dest, Buffer.from(`request ${i}`))).toEqual({ ok: true });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await waitUntil(() => phone.received.length >= 10);
+    expect(queued).not.toHaveBeenCalled();
+    expect(new Set(phone.sourcePorts)).toEqual(new Set([transport.localAddress().port]));
   });
 
   it('will not share its port with another server started on it', async () => {

@@ -68,10 +68,12 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     for (const spec of opts.listen) {
       switch (spec.transport) {
         case 'udp':
-          this.transports.push(new UdpTransport(spec.host, spec.port, this.sink, this.log, {
+          this.transports.push(
+            new UdpTransport(spec.host, spec.port, this.sink, this.log, {
               senderThread: opts.udpSenderThread === true,
               ...(opts.udpSendThreadAbove !== undefined ? { sendThreadAbove: opts.udpSendThreadAbove } : {}),
-            }),);
+            }),
+          );
           break;
         case 'tcp':
           this.transports.push(new StreamTransport({ protocol: 'tcp', host: spec.host, port: spec.port, maxMessageSize }, this.sink, this.log));

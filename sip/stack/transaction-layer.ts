@@ -101,7 +101,7 @@ export class TransactionLayer {
       log: this.log,
       onFinal: (tx, data) => {
         this.unanswered.cancel(tx.guardTicket);
-        if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
+        this.unlist(tx);
         // Timer J: 64*T1 on UDP to answer retransmissions, zero on reliable transports (17.2.2).
         if (isReliable(tx.source.transport)) tx.terminate();
         else this.timerJ.add(tx.key, { destination: tx.destination, data });
@@ -335,6 +335,11 @@ export class TransactionLayer {
 
   private forgetServer(tx: ServerTransaction): void {
     tx.terminate();
+    this.unlist(tx);
+  }
+
+  /** Takes an open server transaction out of the map, unless a newer one holds its key. */
+  private unlist(tx: ServerTransaction): void {
     if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
   }
 }

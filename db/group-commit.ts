@@ -3,8 +3,18 @@ import { WriteExecutor } from './write-executor.js';
 import type { WriteOp, WriteSink } from './write-op.js';
 import { WriterThread } from './writer-thread.js';
 
-/** The shortest gap between two batches. */
+/** The shortest gap between two batches committed on this thread. */
 const MIN_COMMIT_INTERVAL_MS = 1;
+
+/**
+ * Batches handed to the writer thread and not yet acknowledged, at most. The next batch
+ * gathers while this one commits and goes as soon as it is acknowledged: an idle server's
+ * write goes at once, a busy server's batches grow with the load, and no timer spaces them.
+ * Measured against batches spaced 1 ms apart (any number in flight): SUBSCRIBE->200 p50
+ * 2.0-2.5 -> 1.4-1.6 ms at 400 cycles/s, the same CPU per cycle, and 3 of 3 runs passed at
+ * 3,150 cycles/s against 1 of 3.
+ */
+const MAX_IN_FLIGHT = 1;
 
 /** Something that wants to know when a write failed; pino fits. */
 export interface CommitLogger {
@@ -39,8 +49,8 @@ interface Waiter {
  * can never leave a phone holding an answer the database does not have.
  *
  * With a file, the SQLite work itself runs on a writer thread, on the machine's other core:
- * each turn's ops go there as one numbered batch, and the thread acknowledges the newest batch
- * it has committed. Batches stay here until acknowledged; if the thread dies, this thread
+ * the ops queued while the previous batch committed go there as one numbered batch, and the
+ * thread acknowledges the newest batch it has committed. Batches stay here until acknowledged; if the thread dies, this thread
  * takes the writing back and commits them on its own connection, then releases their waiters.
  * The thread may have committed some of them before it died: ops set rows to given values or
  * delete them, so running them again, in order, leaves the same rows.
@@ -162,12 +172,14 @@ export class GroupCommit implements WriteSink {
     this.unacked.splice(0, done);
     if (this.unacked.length === 0) this.thread?.hold(false);
     this.release();
+    if (this.scheduled && this.unacked.length < MAX_IN_FLIGHT) setImmediate(this.run);
   }
 
   private takeBack(err: unknown): void {
     this.log?.error({ err }, 'database writer thread stopped; writing on the main thread');
     this.thread = undefined;
     this.executor ??= new WriteExecutor(this.db, this.log);
+    if (this.scheduled) setImmediate(this.run);
     const batches = this.unacked;
     this.unacked = [];
     if (batches.length > 0) {
@@ -184,17 +196,24 @@ export class GroupCommit implements WriteSink {
     for (const { fn } of this.waiters.splice(0, ready)) fn();
   }
 
+  private readonly run = (): void => {
+    if (this.scheduled) this.flush();
+  };
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    const run = () => {
-      if (this.scheduled) this.flush();
-    };
-    // setImmediate runs after the poll phase, so every datagram read in one turn shares the
-    // batch. Under load turns are short and batches small, so batches are also spaced at
-    // least MIN_COMMIT_INTERVAL_MS apart: an idle server answers at once, a busy one trades
-    // up to a millisecond of latency for a fraction of the commits (or of the messages to the
-    // writer thread).
+    const run = this.run;
+    if (this.thread !== undefined) {
+      // Otherwise acknowledged() hands the batch on.
+      if (this.unacked.length < MAX_IN_FLIGHT) setImmediate(run);
+      return;
+    }
+    // Committed here, each commit holds up the event loop. setImmediate runs after the poll
+    // phase, so every datagram read in one turn shares the batch. Under load turns are short
+    // and batches small, so batches are also spaced at least MIN_COMMIT_INTERVAL_MS apart: an
+    // idle server answers at once, a busy one trades up to a millisecond of latency for a
+    // fraction of the commits.
     const wait = this.lastFlush + MIN_COMMIT_INTERVAL_MS - performance.now();
     if (wait <= 0) setImmediate(run);
     else setTimeout(run, wait);

@@ -3,13 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit } from '../../db/group-commit.js';
 import { closeDatabase, openDatabase } from '../../db/open.js';
 import { SqliteStateStore } from '../../db/state-repository.js';
 import { SqliteSubscriptionStore } from '../../db/subscription-repository.js';
 import { WriteExecutor } from '../../db/write-executor.js';
 import type { WriteOp } from '../../db/write-op.js';
+import { WriterThread } from '../../db/writer-thread.js';
 import type { StateSource } from '../../src/state-source.js';
 import type { Subscription } from '../../src/subscription.js';
 import { eventually, openWithWritePath, type OpenedDatabase } from './write-paths.js';
@@ -134,6 +135,51 @@ describe('GroupCommit on a writer thread', () => {
     // Nothing pending: at once.
     commit.afterCommit(() => order.push('at once'));
     expect(order).toHaveLength(4);
+  });
+
+  it('hands the thread one batch at a time: what is queued while it commits goes as one batch once it is acknowledged', async () => {
+    const posted: string[][] = [];
+    const post = WriterThread.prototype.post;
+    vi.spyOn(WriterThread.prototype, 'post').mockImplementation(function (this: WriterThread, seq, ops) {
+      posted.push(ops.map((op) => String(op[1] && (op[1] as unknown[])[0])));
+      post.call(this, seq, ops);
+    });
+    // Acknowledgements are held back here, to be let through one by one.
+    const held: Array<() => void> = [];
+    type Acknowledging = { acknowledged(seq: number): void };
+    const acknowledged = (GroupCommit.prototype as unknown as Acknowledging).acknowledged;
+    vi.spyOn(GroupCommit.prototype as unknown as Acknowledging, 'acknowledged').mockImplementation(function (this: Acknowledging, seq) {
+      held.push(() => acknowledged.call(this, seq));
+    });
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    try {
+      const released: string[] = [];
+      subs.save(subscription('a'));
+      commit.afterCommit(() => released.push('a'));
+      // An idle commit goes at once, in the same turn's check phase.
+      await turn();
+      expect(posted).toEqual([['a']]);
+      await eventually(() => held.length === 1);
+      subs.save(subscription('b'));
+      commit.afterCommit(() => released.push('b'));
+      await turn();
+      subs.save(subscription('c'));
+      commit.afterCommit(() => released.push('c'));
+      await turn();
+      expect(posted).toEqual([['a']]);
+      held.shift()!();
+      expect(released).toEqual(['a']);
+      await turn();
+      expect(posted).toEqual([['a'], ['b', 'c']]);
+      await eventually(() => held.length === 1);
+      expect(released).toEqual(['a']);
+      held.shift()!();
+      expect(released).toEqual(['a', 'b', 'c']);
+      expect(storedIds()).toEqual(['a', 'b', 'c']);
+    } finally {
+      vi.restoreAllMocks();
+      for (const ack of held) ack();
+    }
   });
 
   it('logs a write that fails and commits the others of its batch', async () => {

@@ -28,6 +28,8 @@ export interface GroupCommitOptions {
    * connection to it; without (':memory:', unit tests), on this thread's connection.
    */
   file?: string;
+  /** Nice steps below the event loop for the writer thread (Linux; default 0, the same). */
+  threadNice?: number;
 }
 
 interface Batch {
@@ -79,7 +81,7 @@ export class GroupCommit implements WriteSink {
     this.log = opts.log;
     if (opts.file !== undefined) {
       try {
-        this.thread = new WriterThread(opts.file, db.pragma('wal_autocheckpoint', { simple: true }) as number, {
+        this.thread = new WriterThread(opts.file, db.pragma('wal_autocheckpoint', { simple: true }) as number, opts.threadNice ?? 0, {
           committed: (seq) => this.acknowledged(seq),
           writeFailed: (err, op) => this.log?.error({ err, op }, 'database write failed'),
           died: (err) => this.takeBack(err),

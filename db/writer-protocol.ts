@@ -23,4 +23,6 @@ export interface WriterData {
   tsLoader?: string;
   file: string;
   walAutocheckpoint: number;
+  /** Nice steps below the event loop (Linux; 0: the same). */
+  nice: number;
 }

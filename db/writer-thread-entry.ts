@@ -2,6 +2,7 @@
  * Runs inside the writer thread (see writer-thread.ts): its own connection to the database
  * file, opened as the server's (WAL, NORMAL sync, busy timeout, ...), and a WriteExecutor.
  */
+import os from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { closeDatabase, openDatabase } from './open.js';
 import { WriteExecutor } from './write-executor.js';
@@ -12,6 +13,17 @@ const port = parentPort;
 if (port === null) throw new Error('writer-thread-entry runs only as a worker thread');
 const data = workerData as WriterData;
 const post = (m: FromWriter): void => port.postMessage(m);
+
+// Linux keeps a nice value per thread, and setpriority's 0 is the calling thread: this lowers
+// this thread only. Its commits can wait a little for a busy event loop; the reverse stalls
+// everything. Elsewhere 0 would be the whole process, so it is left alone there.
+if (data.nice > 0 && process.platform === 'linux') {
+  try {
+    os.setPriority(0, Math.min(19, os.getPriority(0) + data.nice));
+  } catch {
+    // Not allowed here (a sandbox): the thread runs at the event loop's priority.
+  }
+}
 
 // The same per-connection pragmas as the main connection; the main thread has already
 // migrated the schema, so here migrate only checks its version.

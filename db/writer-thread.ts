@@ -39,12 +39,14 @@ export class WriterThread {
   private stopping = false;
   private failure: Error | undefined;
 
-  constructor(file: string, walAutocheckpoint: number, events: WriterThreadEvents) {
+  /** `nice`: steps below the event loop's priority the thread runs at (Linux; 0: the same). */
+  constructor(file: string, walAutocheckpoint: number, nice: number, events: WriterThreadEvents) {
     const typescript = import.meta.url.endsWith('.ts');
     const data: WriterData = {
       entry: fileURLToPath(new URL(typescript ? './writer-thread-entry.ts' : './writer-thread-entry.js', import.meta.url)),
       file,
       walAutocheckpoint,
+      nice,
     };
     // Resolved here: in the thread a bare specifier would resolve from the working directory.
     if (typescript) data.tsLoader = createRequire(import.meta.url).resolve('tsx/cjs/api');

@@ -35,6 +35,11 @@ export interface Config {
   drachtio: { host: string; port: number; secret?: string };
   /** Native stack: UDP listeners send from a thread of their own; unset, on Linux only. */
   udpSendThread?: boolean;
+  /**
+   * Linux: the nice steps the database writer thread and the UDP send thread run below the
+   * event loop, so that a busy machine gives its CPU to the event loop first (0: the same).
+   */
+  helperThreadNice: number;
 }
 
 /** Every environment variable the server reads, with its CLI flag (`--sip-listen` for PRESENCE_SIP_LISTEN). */
@@ -57,6 +62,7 @@ export const CONFIG_VARIABLES = [
   'PRESENCE_SIP_AUTH_ALGORITHMS',
   'PRESENCE_PUBLISH_MIN_EXPIRES',
   'PRESENCE_UDP_SEND_THREAD',
+  'PRESENCE_HELPER_THREAD_NICE',
   'DRACHTIO_HOST',
   'DRACHTIO_PORT',
   'DRACHTIO_SECRET',
@@ -99,6 +105,13 @@ function positiveInt(env: Record<string, string | undefined>, variable: string, 
   const raw = env[variable];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new ConfigError(`${variable}: "${raw}" must be a whole number of at least 1`);
+  return Number(raw);
+}
+
+function intInRange(env: Record<string, string | undefined>, variable: string, fallback: number, min: number, max: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new ConfigError(`${variable}: "${raw}" must be a whole number from ${min} to ${max}`);
   return Number(raw);
 }
 
@@ -187,6 +200,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sipAuth,
     sipAuthAlgorithms: sipAuthAlgorithms as Config['sipAuthAlgorithms'],
     publishMinExpires: positiveInt(env, 'PRESENCE_PUBLISH_MIN_EXPIRES', 60),
+    helperThreadNice: intInRange(env, 'PRESENCE_HELPER_THREAD_NICE', 10, 0, 19),
     sipTrusted: (env.PRESENCE_SIP_TRUSTED ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(cidr),
     drachtio: {
       host: env.DRACHTIO_HOST || '127.0.0.1',

@@ -93,7 +93,7 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   // A file database commits the hot-path writes and checkpoints its WAL on the other core,
   // each on a connection of its own (':memory:' has no file to share and no WAL).
   const fileDb = isFileDatabase(config.dbPath);
-  const commit = new GroupCommit(db, { log: dbLogger, ...(fileDb ? { file: config.dbPath } : {}) });
+  const commit = new GroupCommit(db, { log: dbLogger, ...(fileDb ? { file: config.dbPath, threadNice: config.helperThreadNice } : {}) });
   const checkpointer = fileDb ? new BackgroundCheckpointer(db, config.dbPath, dbLogger, [commit]) : undefined;
   const closeStore = async (): Promise<void> => {
     // Every queued write committed and acknowledged, and the writer thread gone, before the

@@ -41,6 +41,8 @@ export interface TransportLayerOptions {
   udpSenderThread?: boolean;
   /** Event loop utilization above which that thread is used (default 0.5; 0: always). */
   udpSendThreadAbove?: number;
+  /** Nice steps below the event loop for that thread (Linux; default 0, the same). */
+  udpSendThreadNice?: number;
 }
 
 /**
@@ -72,6 +74,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
             new UdpTransport(spec.host, spec.port, this.sink, this.log, {
               senderThread: opts.udpSenderThread === true,
               ...(opts.udpSendThreadAbove !== undefined ? { sendThreadAbove: opts.udpSendThreadAbove } : {}),
+              ...(opts.udpSendThreadNice !== undefined ? { sendThreadNice: opts.udpSendThreadNice } : {}),
             }),
           );
           break;

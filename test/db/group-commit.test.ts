@@ -13,6 +13,7 @@ import type { WriteOp } from '../../db/write-op.js';
 import { WriterThread } from '../../db/writer-thread.js';
 import type { StateSource } from '../../src/state-source.js';
 import type { Subscription } from '../../src/subscription.js';
+import { threadNiceValues } from '../support/thread-priorities.js';
 import { eventually, openWithWritePath, type OpenedDatabase } from './write-paths.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -293,6 +294,31 @@ commit.afterCommit(() => {
       ['live', 4],
       ['new', 0],
     ]);
+  });
+});
+
+describe('GroupCommit with a writer thread nice steps below the event loop', () => {
+  it.runIf(process.platform === 'linux')('runs that thread at the lower priority, keeps the event loop at its own, and commits', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'presence-commit-'));
+    const file = path.join(dir, 'presence.db');
+    const db = openDatabase(file);
+    const own = threadNiceValues()[0]!;
+    const niced = Math.min(19, own + 6);
+    expect(threadNiceValues().filter((n) => n === niced)).toEqual([]);
+    const commit = new GroupCommit(db, { file, threadNice: 6 });
+    try {
+      const subs = new SqliteSubscriptionStore(db, commit);
+      subs.save(subscription('a'));
+      await new Promise<void>((resolve) => commit.afterCommit(resolve));
+      expect(commit.onWriterThread).toBe(true);
+      expect(threadNiceValues()).toContain(niced);
+      expect(threadNiceValues()[0]).toBe(own);
+      expect(subs.loadAll().map((s) => s.id)).toEqual(['a']);
+    } finally {
+      await commit.close();
+      closeDatabase(db);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -29,11 +29,17 @@ describe('loadConfig', () => {
     expect(config.tls).toBeUndefined();
     // Left to the native stack, which decides by platform.
     expect(config.udpSendThread).toBeUndefined();
+    expect(config.helperThreadNice).toBe(10);
   });
 
   it('turns the UDP send thread on or off when asked by name', () => {
     expect(loadConfig({ PRESENCE_UDP_SEND_THREAD: 'false' }).udpSendThread).toBe(false);
     expect(loadConfig({ PRESENCE_UDP_SEND_THREAD: 'true' }).udpSendThread).toBe(true);
+  });
+
+  it('reads the helper threads\' nice steps, 0 to 19', () => {
+    expect(loadConfig({ PRESENCE_HELPER_THREAD_NICE: '0' }).helperThreadNice).toBe(0);
+    expect(loadConfig({ PRESENCE_HELPER_THREAD_NICE: '19' }).helperThreadNice).toBe(19);
   });
 
   it('reads listeners, including IPv6 addresses, and treats empty variables as unset', () => {
@@ -58,6 +64,8 @@ describe('loadConfig', () => {
     ['PRESENCE_NOTIFY_MAX_TIMEOUTS', '0', /at least 1/],
     ['PRESENCE_DEACTIVATE_ON_STOP', 'maybe', /true or false/],
     ['PRESENCE_UDP_SEND_THREAD', 'sometimes', /true or false/],
+    ['PRESENCE_HELPER_THREAD_NICE', '20', /from 0 to 19/],
+    ['PRESENCE_HELPER_THREAD_NICE', '-5', /from 0 to 19/],
   ])('refuses %s=%s with a ConfigError that names the variable', (variable, value, reason) => {
     const err = configError({ [variable]: value });
     expect(err.message).toContain(variable);

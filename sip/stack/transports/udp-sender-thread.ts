@@ -28,7 +28,15 @@ const { parentPort, workerData } = require('node:worker_threads');
 const dgram = require('node:dgram');
 const dns = require('node:dns');
 const net = require('node:net');
-const { ring, type, host, port, sendBufferSize } = workerData;
+const os = require('node:os');
+const { ring, type, host, port, sendBufferSize, nice } = workerData;
+// As the database's writer thread does: Linux keeps a nice value per thread, and
+// setpriority's 0 is the calling thread, so this lowers this one only.
+if (nice > 0 && process.platform === 'linux') {
+  try {
+    os.setPriority(0, Math.min(19, os.getPriority(0) + nice));
+  } catch {}
+}
 const ctl = new Int32Array(ring, 0, ${CONTROL_WORDS});
 const bytes = Buffer.from(ring, ${CONTROL_BYTES});
 const capacity = bytes.length;
@@ -128,13 +136,14 @@ export class UdpSenderThread {
 
   /**
    * Starts the thread and binds its socket to host:port (port 0: a free one, which the
-   * listener then shares). Rejects with the bind error's code.
+   * listener then shares). Rejects with the bind error's code. `nice`: steps below the event
+   * loop's priority the thread runs at (Linux; default 0, the same).
    */
-  static start(o: { type: 'udp4' | 'udp6'; host: string; port: number; ringBytes: number; sendBufferSize: number; log: StackLogger }): Promise<UdpSenderThread> {
+  static start(o: { type: 'udp4' | 'udp6'; host: string; port: number; ringBytes: number; sendBufferSize: number; nice?: number; log: StackLogger }): Promise<UdpSenderThread> {
     const ring = new SharedArrayBuffer(CONTROL_BYTES + (o.ringBytes & ~3));
     const worker = new Worker(THREAD_SOURCE, {
       eval: true,
-      workerData: { ring, type: o.type, host: o.host, port: o.port, sendBufferSize: o.sendBufferSize },
+      workerData: { ring, type: o.type, host: o.host, port: o.port, sendBufferSize: o.sendBufferSize, nice: o.nice ?? 0 },
       // It keeps nothing but the datagram it is sending.
       resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
     });

@@ -67,6 +67,8 @@ export interface UdpTransportOptions {
   sendRingBytes?: number;
   /** Event loop utilization above which the send thread is used (default 0.5; tests: 0). */
   sendThreadAbove?: number;
+  /** Nice steps below the event loop for the send thread (Linux; default 0, the same). */
+  sendThreadNice?: number;
 }
 
 /** SIP over UDP (RFC 3261 18): one datagram, one message. */
@@ -98,7 +100,15 @@ export class UdpTransport implements Transport {
       throw new Error(`cannot listen on udp ${this.host}:${this.port}: ${errorReason(err)}`);
     });
     try {
-      this.sender = await UdpSenderThread.start({ type, host: this.host, port, ringBytes: this.opts.sendRingBytes ?? SEND_RING_BYTES, sendBufferSize: UDP_BUFFER_BYTES, log: this.log });
+      this.sender = await UdpSenderThread.start({
+        type,
+        host: this.host,
+        port,
+        ringBytes: this.opts.sendRingBytes ?? SEND_RING_BYTES,
+        sendBufferSize: UDP_BUFFER_BYTES,
+        nice: this.opts.sendThreadNice ?? 0,
+        log: this.log,
+      });
     } catch (err) {
       throw new Error(`cannot listen on udp ${this.host}:${port}: ${errorReason(err)}`);
     }

@@ -4,6 +4,7 @@ import { SILENT_LOGGER, type StackLogger } from '../../../sip/stack/transport-ty
 import { UdpTransport } from '../../../sip/stack/transports/udp-transport.js';
 import { startStack, UdpPeer } from './harness.js';
 import { subscribe } from './messages.js';
+import { threadNiceValues } from '../../support/thread-priorities.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -172,6 +173,21 @@ describe('UDP listener with a send thread', () => {
     expect(s.running).toBe(false);
     await waitUntil(() => p.received.length >= 200);
     expect(p.received).toHaveLength(200);
+  });
+
+  it.runIf(process.platform === 'linux')('runs the given nice steps below the event loop, which keeps its own priority', async () => {
+    const before = threadNiceValues();
+    const s = await UdpSenderThread.start({ type: 'udp4', host: '127.0.0.1', port: 0, ringBytes: 1 << 16, sendBufferSize: 1 << 20, nice: 7, log: SILENT_LOGGER });
+    cleanups.push(() => s.stop());
+    const own = threadNiceValues()[0]!;
+    const niced = Math.min(19, own + 7);
+    expect(before.filter((n) => n === niced)).toEqual([]);
+    await waitUntil(() => threadNiceValues().includes(niced));
+    // The first task is the main thread.
+    expect(threadNiceValues()[0]).toBe(own);
+    const p = await peer();
+    expect(s.enqueue('127.0.0.1', p.port, Buffer.from('niced'))).toBe(true);
+    await waitUntil(() => p.received.length === 1);
   });
 
   it('resolves host names in the thread, as dgram would', async () => {

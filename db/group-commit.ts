@@ -52,8 +52,9 @@ interface Waiter {
  *
  * With a file, the SQLite work itself runs on a writer thread, on the machine's other core:
  * the ops queued while the previous batch committed go there as one numbered batch, and the
- * thread acknowledges the newest batch it has committed. Batches stay here until acknowledged; if the thread dies, this thread
- * takes the writing back and commits them on its own connection, then releases their waiters.
+ * thread acknowledges the newest batch it has committed. Batches stay here until
+ * acknowledged; if the thread dies, this thread takes the writing back and commits them on
+ * its own connection, then releases their waiters.
  * The thread may have committed some of them before it died: ops set rows to given values or
  * delete them, so running them again, in order, leaves the same rows.
  */
@@ -174,7 +175,7 @@ export class GroupCommit implements WriteSink {
     this.unacked.splice(0, done);
     if (this.unacked.length === 0) this.thread?.hold(false);
     this.release();
-    if (this.scheduled && this.unacked.length < MAX_IN_FLIGHT) setImmediate(this.run);
+    if (this.scheduled) setImmediate(this.run);
   }
 
   private takeBack(err: unknown): void {
@@ -198,8 +199,13 @@ export class GroupCommit implements WriteSink {
     for (const { fn } of this.waiters.splice(0, ready)) fn();
   }
 
+  /**
+   * Hands the queued ops on, unless the writer thread has its batches in flight: then
+   * acknowledged() calls again.
+   */
   private readonly run = (): void => {
-    if (this.scheduled) this.flush();
+    if (!this.scheduled || (this.thread !== undefined && this.unacked.length >= MAX_IN_FLIGHT)) return;
+    this.flush();
   };
 
   private schedule(): void {
@@ -207,7 +213,6 @@ export class GroupCommit implements WriteSink {
     this.scheduled = true;
     const run = this.run;
     if (this.thread !== undefined) {
-      // Otherwise acknowledged() hands the batch on.
       if (this.unacked.length < MAX_IN_FLIGHT) setImmediate(run);
       return;
     }

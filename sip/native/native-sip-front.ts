@@ -20,7 +20,7 @@ import type { ListenSpec, MessageSource, TransportProtocol } from '../stack/tran
 import { topVia } from '../stack/via.js';
 
 export interface NativeSipFrontOptions {
-  config: Pick<Config, 'sipListen' | 'tls' | 'udpSendThread'> & Partial<Pick<Config, 'helperThreadNice'>>;
+  config: Pick<Config, 'sipListen' | 'tls' | 'udpSendThread' | 'helperThreadNice'>;
   subscriptions: SubscriptionService;
   logger: Logger;
   /** Value of the Server / User-Agent headers. */
@@ -90,12 +90,7 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
   // Linux gives a shared port's datagrams to the socket bound last, which the thread relies
   // on; elsewhere that is not promised, so there it is asked for by name only.
   const udpSenderThread = o.config.udpSendThread ?? process.platform === 'linux';
-  const transports = new TransportLayer({
-    listen: listenSpecs(o.config),
-    logger: log,
-    udpSenderThread,
-    ...(o.config.helperThreadNice !== undefined ? { udpSendThreadNice: o.config.helperThreadNice } : {}),
-  });
+  const transports = new TransportLayer({ listen: listenSpecs(o.config), logger: log, udpSenderThread, udpSendThreadNice: o.config.helperThreadNice });
   const transactions = new TransactionLayer(transports, { serverHeader: product, logger: log, ...(o.timers ? { timers: o.timers } : {}) });
 
   // Every 2xx to a SUBSCRIBE and every NOTIFY carries one; a listener's address is fixed once bound.

@@ -190,7 +190,7 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
       const data = requestBytes(head, n.body);
       return new Promise((resolve) => {
         gate(() => {
-          void transactions.sendWire('NOTIFY', branch, data, dest).then((result) => {
+          transactions.runWire('NOTIFY', branch, data, dest, (result) => {
             resolve(result.kind === 'response' ? { kind: 'response', status: result.response.status } : result);
           });
         });

@@ -16,7 +16,7 @@ export interface ClientTimers {
 
 /** What a client transaction needs from the layer that owns it. */
 export interface ClientTransactionHost {
-  send(dest: Destination, data: Buffer): Promise<SendResult>;
+  send(dest: Destination, data: Buffer): SendResult | Promise<SendResult>;
   /** Called once when the transaction leaves Trying/Proceeding, to start Timer K or forget it. */
   onDone(tx: ClientTransaction): void;
   readonly timers: ClientTimers;
@@ -74,12 +74,17 @@ export class ClientTransaction {
 
   /** Sends the request and arms Timers E and F; resolves with the outcome (never rejects). */
   start(): Promise<ClientTransactionResult> {
-    const result = new Promise<ClientTransactionResult>((resolve) => {
-      this.settle = resolve;
-    });
+    return new Promise<ClientTransactionResult>((resolve) => this.run(resolve));
+  }
+
+  /**
+   * start(), with the outcome handed to `done` rather than a promise: NOTIFYs go out by the
+   * thousand, and every promise in their chain is an allocation and a microtask.
+   */
+  run(done: (result: ClientTransactionResult) => void): void {
+    this.settle = done;
     this.arm();
     this.transmit();
-    return result;
   }
 
   /** A response matched this transaction (RFC 3261 17.1.3). */
@@ -114,9 +119,14 @@ export class ClientTransaction {
 
   private transmit(): void {
     if (this.data === undefined) return;
-    void this.host.send(this.destination, this.data).then((r) => {
-      if (!r.ok) this.finish({ kind: 'transport-error', reason: r.reason });
-    });
+    const sent = this.host.send(this.destination, this.data);
+    // A datagram queued at once comes back as the result itself, with nothing to wait for.
+    if (sent instanceof Promise) void sent.then((r) => this.sent(r));
+    else this.sent(sent);
+  }
+
+  private sent(r: SendResult): void {
+    if (!r.ok) this.finish({ kind: 'transport-error', reason: r.reason });
   }
 
   private arm(): void {

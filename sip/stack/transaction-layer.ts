@@ -39,7 +39,7 @@ export interface TransactionTransport {
   on(event: 'malformed', listener: (malformed: MalformedMessage, source: MessageSource) => void): unknown;
   off(event: 'message', listener: (message: SipMessage, source: MessageSource) => void): unknown;
   off(event: 'malformed', listener: (malformed: MalformedMessage, source: MessageSource) => void): unknown;
-  send(dest: Destination, message: SipMessage | Buffer): Promise<SendResult>;
+  send(dest: Destination, message: SipMessage | Buffer): SendResult | Promise<SendResult>;
   /** Sends bytes nothing waits on (responses); failures are the transport's to log. */
   post(dest: Destination, data: Buffer): void;
   localAddress(transport: TransportProtocol): LocalAddress | undefined;
@@ -108,7 +108,7 @@ export class TransactionLayer {
       },
     };
     this.clientHost = {
-      send: (dest: Destination, data: Buffer): Promise<SendResult> => this.transport.send(dest, data),
+      send: (dest: Destination, data: Buffer) => this.transport.send(dest, data),
       timers: this.timers,
       firstInterval: () => this.firstInterval(),
       roundTrip: (ms) => this.roundTrip(ms),
@@ -179,13 +179,22 @@ export class TransactionLayer {
    * z9hG4bK cookie (as viaFor() makes it); `method` is the request's. Never rejects.
    */
   sendWire(method: string, branch: string, data: Buffer, dest: Destination): Promise<ClientTransactionResult> {
+    return new Promise((resolve) => this.runWire(method, branch, data, dest, resolve));
+  }
+
+  /**
+   * sendWire(), with the outcome handed to `done` rather than a promise (a NOTIFY's chain of
+   * promises cost an allocation and a microtask each). `done` runs once, maybe before this returns.
+   */
+  runWire(method: string, branch: string, data: Buffer, dest: Destination, done: (result: ClientTransactionResult) => void): void {
     const key = `${branch}|${method}`;
     if (this.clients.has(key)) {
-      return Promise.resolve({ kind: 'transport-error', reason: 'a transaction with this branch is already running' });
+      done({ kind: 'transport-error', reason: 'a transaction with this branch is already running' });
+      return;
     }
     const tx = new ClientTransaction(key, data, dest, isReliable(dest.transport), this.clientHost);
     this.clients.set(key, tx);
-    return tx.start();
+    tx.run(done);
   }
 
   /**

@@ -127,7 +127,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
    * connection (by id, else by peer address) is reused and otherwise one is opened; for
    * WS/WSS only an open connection can be used.
    */
-  send(dest: Destination, message: SipMessage | Buffer): Promise<SendResult> {
+  send(dest: Destination, message: SipMessage | Buffer): SendResult | Promise<SendResult> {
     const transport = this.transportFor(dest.transport);
     if (transport === undefined) return Promise.resolve({ ok: false, reason: `no ${dest.transport} transport configured` });
     let data: Buffer;
@@ -153,7 +153,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
       transport.post(dest, data);
       return;
     }
-    void transport.send(dest, data).then((r) => {
+    void Promise.resolve(transport.send(dest, data)).then((r) => {
       if (!r.ok) this.log.debug({ transport: dest.transport, address: dest.address, port: dest.port, reason: r.reason }, 'response not sent');
     });
   }

@@ -19,7 +19,8 @@ export interface Transport {
   readonly protocol: TransportProtocol;
   start(): Promise<void>;
   stop(): Promise<void>;
-  send(dest: Destination, data: Buffer): Promise<SendResult>;
+  /** A datagram queued at once may come back as the result itself rather than a promise. */
+  send(dest: Destination, data: Buffer): SendResult | Promise<SendResult>;
   /**
    * Sends without reporting the outcome, for what nothing waits on (responses: a client that
    * misses one retransmits its request). Cheaper where the transport can skip the bookkeeping.

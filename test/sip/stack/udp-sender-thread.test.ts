@@ -78,7 +78,7 @@ describe('UDP listener with a send thread', () => {
     const dest = { transport: 'udp' as const, address: '127.0.0.1', port: phone.port };
     const queued = vi.spyOn(UdpSenderThread.prototype, 'enqueue');
     cleanups.push(async () => queued.mockRestore());
-    const burst = (tag: string): Array<Promise<unknown>> =>
+    const burst = (tag: string): unknown[] =>
       Array.from({ length: 100 }, (_, i) => transport.send(dest, Buffer.from(`${tag} ${String(i).padStart(3, '0')} ${'n'.repeat(690)}`)));
     // A 200 queued first: the 70 KB of NOTIFYs after it all wait behind it in the ring.
     transport.post(dest, Buffer.from('SIP/2.0 200 OK'));

@@ -7,6 +7,8 @@ import type { SubscriptionStore } from './ports/subscription-store.js';
 import type { PresentityView } from './presentity-view.js';
 import type { Subscription, SubscriptionDialog } from './subscription.js';
 
+const RESOLVED = Promise.resolve();
+
 /** NOTIFYs prepared and sent per event-loop turn. */
 const FLUSH_CHUNK = 250;
 
@@ -85,7 +87,9 @@ export class NotifyScheduler {
     this.ready.push(slot);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      // A resolved promise's reaction rather than queueMicrotask(), which wraps each callback
+      // in an AsyncResource.
+      void RESOLVED.then(() => this.flush());
     }
   }
 

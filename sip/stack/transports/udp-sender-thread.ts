@@ -1,6 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { StackLogger } from '../transport-types.js';
 
+/** publish() runs as a promise reaction: queueMicrotask() would wrap it in an AsyncResource each time. */
+const RESOLVED = Promise.resolve();
+
 /** Control words at the start of the shared buffer. */
 const WRITE = 0; // byte offset of the next record (main thread)
 const READ = 1; // byte offset of the next record to send (sender thread)
@@ -224,7 +227,7 @@ export class UdpSenderThread {
     this.queued = (this.queued + 1) | 0;
     if (!this.publishing) {
       this.publishing = true;
-      queueMicrotask(this.publish);
+      void RESOLVED.then(this.publish);
     }
     return true;
   }

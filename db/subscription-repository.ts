@@ -2,7 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { SubscriptionStore } from '../src/ports/subscription-store.js';
 import { splitPresentity } from '../src/presentity.js';
 import { lastBodyOf, notifiesReserved, type Subscription } from '../src/subscription.js';
-import { SUBSCRIPTION_COLUMNS, type AnswerValues, type ProgressValues, type SubscriptionRow } from './subscription-row.js';
+import { SUBSCRIPTION_COLUMNS, type AnswerValues, type ProgressValues, type SubscriptionRow, type SubscriptionValues } from './subscription-row.js';
 import { WriteExecutor } from './write-executor.js';
 import type { WriteSink } from './write-op.js';
 
@@ -46,8 +46,7 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
   }
 
   save(subscription: Subscription): void {
-    const row = toRow(subscription);
-    this.writes.write(['sub.save', SUBSCRIPTION_COLUMNS.map((c) => row[c])]);
+    this.writes.write(['sub.save', toValues(subscription)]);
   }
 
   saveProgress(subscriptions: readonly Subscription[]): void {
@@ -81,45 +80,49 @@ function answerValues(s: Subscription): AnswerValues {
   return [s.id, s.lastReply, lastBodyOf(s) ?? null, s.failures];
 }
 
-function toRow(s: Subscription): SubscriptionRow {
+/**
+ * The row's values in SUBSCRIPTION_COLUMNS order, straight from the subscription: every
+ * SUBSCRIBE writes one, and a row object mapped to an array was two allocations more.
+ * Written as it will be after the NOTIFYs reserved ahead (the one that follows a SUBSCRIBE).
+ */
+function toValues(s: Subscription): SubscriptionValues {
   const { dialog } = s;
   const { binding } = dialog;
-  // Written as it will be after the NOTIFYs reserved ahead (the one that follows a SUBSCRIBE).
   const ahead = notifiesReserved(s);
-  return {
-    id: s.id,
-    call_id: dialog.callId,
-    local_tag: dialog.localTag,
-    remote_tag: dialog.remoteTag,
-    local_uri: dialog.localUri,
-    remote_uri: dialog.remoteUri,
-    remote_target: dialog.remoteTarget,
-    route_set: JSON.stringify(dialog.routeSet),
-    local_cseq: dialog.localCseq + ahead,
-    remote_cseq: dialog.remoteCseq,
-    transport: binding.transport,
-    source_address: binding.source.address,
-    source_port: binding.source.port,
-    local_address: binding.local?.address ?? null,
-    local_port: binding.local?.port ?? null,
-    connection_id: binding.connectionId ?? null,
-    send_to_source: binding.sendToSource ? 1 : 0,
-    event: s.event,
-    event_id: s.eventId ?? null,
-    presentity: s.presentity,
-    realm: splitPresentity(s.presentity).realm,
-    watcher: s.watcher,
-    expires: s.expires,
-    expires_at: s.expiresAt,
-    version: s.version + ahead,
-    user_agent: s.userAgent ?? null,
-    created_at: s.createdAt,
-    last_subscribe_at: s.lastSubscribeAt,
-    notify_count: s.notifyCount + ahead,
-    last_reply: s.lastReply,
-    last_body: lastBodyOf(s) ?? null,
-    failures: s.failures,
-  };
+  return [
+    /* id */ s.id,
+    /* call_id */ dialog.callId,
+    /* local_tag */ dialog.localTag,
+    /* remote_tag */ dialog.remoteTag,
+    /* local_uri */ dialog.localUri,
+    /* remote_uri */ dialog.remoteUri,
+    /* remote_target */ dialog.remoteTarget,
+    /* route_set */ dialog.routeSet.length === 0 ? '[]' : JSON.stringify(dialog.routeSet),
+    /* local_cseq */ dialog.localCseq + ahead,
+    /* remote_cseq */ dialog.remoteCseq,
+    /* transport */ binding.transport,
+    /* source_address */ binding.source.address,
+    /* source_port */ binding.source.port,
+    /* local_address */ binding.local?.address ?? null,
+    /* local_port */ binding.local?.port ?? null,
+    /* connection_id */ binding.connectionId ?? null,
+    /* send_to_source */ binding.sendToSource ? 1 : 0,
+    /* event */ s.event,
+    /* event_id */ s.eventId ?? null,
+    /* presentity */ s.presentity,
+    /* realm */ splitPresentity(s.presentity).realm,
+    /* watcher */ s.watcher,
+    /* expires */ s.expires,
+    /* expires_at */ s.expiresAt,
+    /* version */ s.version + ahead,
+    /* user_agent */ s.userAgent ?? null,
+    /* created_at */ s.createdAt,
+    /* last_subscribe_at */ s.lastSubscribeAt,
+    /* notify_count */ s.notifyCount + ahead,
+    /* last_reply */ s.lastReply,
+    /* last_body */ lastBodyOf(s) ?? null,
+    /* failures */ s.failures,
+  ];
 }
 
 function toSubscription(row: SubscriptionRow): Subscription {

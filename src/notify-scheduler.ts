@@ -1,13 +1,12 @@
 import type { EventPackageRegistry } from './event-package-registry.js';
 import type { EventPackage, RenderedBody } from './event-package.js';
+import { microtask } from './microtask.js';
 import type { Clock, TimerHandle } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import type { Notifier, NotifyOutcome, NotifyRequest } from './ports/notifier.js';
 import type { SubscriptionStore } from './ports/subscription-store.js';
 import type { PresentityView } from './presentity-view.js';
 import type { Subscription, SubscriptionDialog } from './subscription.js';
-
-const RESOLVED = Promise.resolve();
 
 /** NOTIFYs prepared and sent per event-loop turn. */
 const FLUSH_CHUNK = 250;
@@ -87,9 +86,7 @@ export class NotifyScheduler {
     this.ready.push(slot);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // A resolved promise's reaction rather than queueMicrotask(), which wraps each callback
-      // in an AsyncResource.
-      void RESOLVED.then(() => this.flush());
+      microtask(() => this.flush());
     }
   }
 

@@ -1,8 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import { microtask } from '../../../src/microtask.js';
 import type { StackLogger } from '../transport-types.js';
-
-/** publish() runs as a promise reaction: queueMicrotask() would wrap it in an AsyncResource each time. */
-const RESOLVED = Promise.resolve();
 
 /** Control words at the start of the shared buffer. */
 const WRITE = 0; // byte offset of the next record (main thread)
@@ -227,7 +225,7 @@ export class UdpSenderThread {
     this.queued = (this.queued + 1) | 0;
     if (!this.publishing) {
       this.publishing = true;
-      void RESOLVED.then(this.publish);
+      microtask(this.publish);
     }
     return true;
   }

@@ -108,7 +108,10 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   // The front is built after the services that it calls; NOTIFYs reach it through this seam.
   let front: SipFront | undefined;
   const notifier: Notifier = {
-    notify: (request) => (front ? front.notify(request) : Promise.resolve({ kind: 'transport-error', reason: 'SIP front not started' })),
+    notify: (request, done) => {
+      if (front) front.notify(request, done);
+      else done({ kind: 'transport-error', reason: 'SIP front not started' });
+    },
   };
   const { states, scheduler, subscriptions, presence } = createPresenceCore({
     subscriptionStore,

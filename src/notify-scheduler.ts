@@ -130,14 +130,17 @@ export class NotifyScheduler {
       this.o.store.saveProgress(toSave);
       for (const sub of toSave) sub.durableCseq = sub.dialog.localCseq;
     }
+    // All in flight before the first goes: an outcome handed back at once must not find the
+    // scheduler idle while the rest of the batch is still to be sent.
+    for (const slot of sending) slot.inFlight = true;
+    this.inFlight += sending.length;
     for (let i = 0; i < sending.length; i++) {
       const slot = sending[i]!;
-      slot.inFlight = true;
-      this.inFlight++;
-      this.o.notifier.notify(requests[i]!).then(
-        (outcome) => this.complete(slot, outcome),
-        (err: unknown) => this.complete(slot, { kind: 'transport-error', reason: String(err) }),
-      );
+      try {
+        this.o.notifier.notify(requests[i]!, (outcome) => this.complete(slot, outcome));
+      } catch (err) {
+        this.complete(slot, { kind: 'transport-error', reason: String(err) });
+      }
     }
     this.checkIdle();
   }

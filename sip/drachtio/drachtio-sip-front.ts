@@ -283,24 +283,28 @@ export function createDrachtioSipFront(o: DrachtioSipFrontOptions): SipFront {
     listening() {
       return connection.endpoints();
     },
-    async notify(n: NotifyRequest): Promise<NotifyOutcome> {
-      await new Promise<void>((resolve) => gate(resolve));
-      // A drachtio restart or a dropped connection comes back within seconds: a state change
-      // in between waits for it instead of being lost until the next one. A NOTIFY whose
-      // connection was lost under it most likely never left drachtio, so it is sent once more
-      // (outside the dialog, which went with the connection) when the connection is back.
-      for (let attempt = 1; ; attempt++) {
-        if (!connection.isConnected && !(await connection.whenConnected(RECONNECT_WAIT_MS))) {
-          return { kind: 'transport-error', reason: 'not connected to the drachtio server' };
-        }
-        const outcome = await deliver(n);
-        if (attempt === 1 && outcome.kind === 'transport-error') {
-          // The socket's close event can trail the failed write by a few milliseconds.
-          await new Promise<void>((resolve) => setTimeout(resolve, CLOSE_SETTLE_MS));
-          if (!connection.isConnected) continue;
-        }
-        return outcome;
-      }
+    notify(n: NotifyRequest, done: (outcome: NotifyOutcome) => void): void {
+      void notifyWhenConnected(n).then(done, (err: unknown) => done({ kind: 'transport-error', reason: String(err) }));
     },
   };
+
+  async function notifyWhenConnected(n: NotifyRequest): Promise<NotifyOutcome> {
+    await new Promise<void>((resolve) => gate(resolve));
+    // A drachtio restart or a dropped connection comes back within seconds: a state change
+    // in between waits for it instead of being lost until the next one. A NOTIFY whose
+    // connection was lost under it most likely never left drachtio, so it is sent once more
+    // (outside the dialog, which went with the connection) when the connection is back.
+    for (let attempt = 1; ; attempt++) {
+      if (!connection.isConnected && !(await connection.whenConnected(RECONNECT_WAIT_MS))) {
+        return { kind: 'transport-error', reason: 'not connected to the drachtio server' };
+      }
+      const outcome = await deliver(n);
+      if (attempt === 1 && outcome.kind === 'transport-error') {
+        // The socket's close event can trail the failed write by a few milliseconds.
+        await new Promise<void>((resolve) => setTimeout(resolve, CLOSE_SETTLE_MS));
+        if (!connection.isConnected) continue;
+      }
+      return outcome;
+    }
+  }
 }

@@ -172,12 +172,15 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
         return local ? [{ transport: l.transport, address: local.address, port: local.port }] : [];
       });
     },
-    notify(n: NotifyRequest): Promise<NotifyOutcome> {
+    notify(n: NotifyRequest, done: (outcome: NotifyOutcome) => void): void {
       const d = n.dialog;
       const dest = notifyDestination(d);
       const branch = newBranch();
       const via = transactions.viaFor(dest.transport, branch);
-      if (via === undefined) return Promise.resolve({ kind: 'transport-error', reason: `no ${dest.transport} listener` });
+      if (via === undefined) {
+        done({ kind: 'transport-error', reason: `no ${dest.transport} listener` });
+        return;
+      }
       // Written straight to wire text: a fan-out sends thousands of these at once.
       let head = `NOTIFY ${d.remoteTarget} SIP/2.0\r\nVia: ${via}\r\nMax-Forwards: 70\r\n`;
       // RFC 3261 12.2.1.1: the route set, in order, as Route headers (loose routing).
@@ -188,11 +191,9 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
       head += `Event: ${n.event}\r\nSubscription-State: ${n.subscriptionState}\r\nUser-Agent: ${product}\r\n`;
       if (n.contentType) head += `Content-Type: ${n.contentType}\r\n`;
       const data = requestBytes(head, n.body);
-      return new Promise((resolve) => {
-        gate(() => {
-          transactions.runWire('NOTIFY', branch, data, dest, (result) => {
-            resolve(result.kind === 'response' ? { kind: 'response', status: result.response.status } : result);
-          });
+      gate(() => {
+        transactions.runWire('NOTIFY', branch, data, dest, (result) => {
+          done(result.kind === 'response' ? { kind: 'response', status: result.response.status } : result);
         });
       });
     },

@@ -20,5 +20,10 @@ export type NotifyOutcome =
 
 /** The port through which the domain sends NOTIFYs. */
 export interface Notifier {
-  notify(request: NotifyRequest): Promise<NotifyOutcome>;
+  /**
+   * Sends a NOTIFY and hands its outcome to `done`, once; `done` may run before this returns.
+   * A callback rather than a promise: a fan-out sends thousands at once, and every promise in
+   * a NOTIFY's chain was an allocation and a microtask more.
+   */
+  notify(request: NotifyRequest, done: (outcome: NotifyOutcome) => void): void;
 }

@@ -64,9 +64,9 @@ export async function startHarness(opts: { tokenTtl?: number; file?: string; log
   const clock = new ShiftedClock();
   const sent: NotifyRequest[] = [];
   const notifier: Notifier = {
-    notify: async (req) => {
+    notify: (req, done) => {
       sent.push(req);
-      return { kind: 'response', status: 200 };
+      queueMicrotask(() => done({ kind: 'response', status: 200 }));
     },
   };
 

@@ -269,13 +269,43 @@ describe('NotifyScheduler: failed NOTIFYs', () => {
     expect(t.ended).toEqual([{ id: sub.id, cause: 'unreachable' }]);
   });
 
-  it('treats a rejected notifier promise as a send failure', async () => {
+  it('treats a notifier that throws as a send failure', async () => {
     const t = setup();
     const sub = t.subscription({ transport: 'tcp' });
-    vi.spyOn(t.notifier, 'notify').mockRejectedValueOnce(new Error('socket hang up'));
+    vi.spyOn(t.notifier, 'notify').mockImplementationOnce(() => {
+      throw new Error('socket hang up');
+    });
     t.scheduler.enqueue(sub);
     await settle();
     expect(t.ended).toEqual([{ id: sub.id, cause: 'unreachable' }]);
+  });
+
+  it('takes an outcome handed back inside notify() and stays busy until the rest of the batch is answered', async () => {
+    const t = setup();
+    const [first, second] = [t.subscription(), t.subscription()];
+    const notify = t.notifier.notify.bind(t.notifier);
+    // The first answer comes at once, before notify() returns; the second is held.
+    vi.spyOn(t.notifier, 'notify')
+      .mockImplementationOnce((request, done) => {
+        t.notifier.requests.push(request);
+        done(ok);
+      })
+      .mockImplementationOnce((request, done) => {
+        t.notifier.willAnswer('hold');
+        notify(request, done);
+      });
+    t.scheduler.enqueue(first);
+    t.scheduler.enqueue(second);
+    let idle = false;
+    void t.scheduler.idle().then(() => (idle = true));
+    await settle();
+    expect(t.notifier.requests.map((r) => r.dialog.callId)).toEqual([first.dialog.callId, second.dialog.callId]);
+    expect(first.lastReply).toBe(200);
+    expect(idle).toBe(false);
+    t.notifier.answer(ok);
+    await settle();
+    expect(idle).toBe(true);
+    expect(second.lastReply).toBe(200);
   });
 
   it('records the answers in the store for the listing API in the background, not per NOTIFY', async () => {

@@ -16,12 +16,13 @@ export class RecordingNotifier implements Notifier {
 
   constructor(readonly journal: string[] = []) {}
 
-  notify(request: NotifyRequest): Promise<NotifyOutcome> {
+  notify(request: NotifyRequest, done: (outcome: NotifyOutcome) => void): void {
     this.requests.push(request);
     this.journal.push(`notify cseq=${request.dialog.localCseq}`);
     const outcome = this.script.shift() ?? this.defaultOutcome;
-    if (outcome === 'hold') return new Promise((resolve) => this.held.push(resolve));
-    return Promise.resolve(outcome);
+    // Answers come a microtask later, as from a promise: never inside the scheduler's send.
+    if (outcome === 'hold') this.held.push((o) => queueMicrotask(() => done(o)));
+    else queueMicrotask(() => done(outcome));
   }
 
   /** Scripts the outcomes of the next NOTIFYs, in order. */

@@ -72,14 +72,10 @@ export class ClientTransaction {
     return this.stateValue;
   }
 
-  /** Sends the request and arms Timers E and F; resolves with the outcome (never rejects). */
-  start(): Promise<ClientTransactionResult> {
-    return new Promise<ClientTransactionResult>((resolve) => this.run(resolve));
-  }
-
   /**
-   * start(), with the outcome handed to `done` rather than a promise: NOTIFYs go out by the
-   * thousand, and every promise in their chain is an allocation and a microtask.
+   * Sends the request, arms Timers E and F, and hands the outcome to `done` once. A callback
+   * rather than a promise: NOTIFYs go out by the thousand, and every promise in their chain
+   * is an allocation and a microtask (TransactionLayer.sendWire() wraps it in one).
    */
   run(done: (result: ClientTransactionResult) => void): void {
     this.settle = done;

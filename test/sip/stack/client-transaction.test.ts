@@ -67,13 +67,4 @@ describe('ClientTransaction.run', () => {
     await Promise.resolve();
     expect(results).toEqual([{ kind: 'transport-error', reason: 'connection closed' }]);
   });
-
-  it('start() still resolves with the outcome', async () => {
-    const h = host(() => ({ ok: true }));
-    const tx = new ClientTransaction('z9hG4bKct2|NOTIFY', Buffer.from('NOTIFY'), dest, false, h);
-    running.push(tx);
-    const outcome = tx.start();
-    tx.onResponse(ok200());
-    expect((await outcome).kind).toBe('response');
-  });
 });

@@ -16,7 +16,7 @@ import { StreamTransport } from './transports/stream-transport.js';
 import { errorReason, type Transport, type TransportSink } from './transports/transport.js';
 import { UdpTransport } from './transports/udp-transport.js';
 import { WsTransport } from './transports/ws-transport.js';
-import { formatVia, topVia } from './via.js';
+import { formatVia, topVia, type Via } from './via.js';
 
 /** A message that could not be parsed; `request` is set when there is something to answer. */
 export interface MalformedMessage {
@@ -229,18 +229,45 @@ function bare(host: string): string {
 function markReceived(req: SipRequest, source: MessageSource): void {
   if (req.headers.get('via') === undefined) return;
   const via = topVia(req);
-  let changed = false;
   // RFC 3581 4: with rport, received is added even if it matches sent-by.
-  if (via.rport === true || bare(via.host) !== source.address) {
-    via.params.set('received', source.address);
-    via.received = source.address;
-    changed = true;
+  const received = via.rport === true || bare(via.host) !== source.address;
+  const rport = via.rport === true;
+  if (received || rport) {
+    const stamped = stampedAsReceived(req.headers.get('via')!, via, source, received, rport);
+    if (received) {
+      via.params.set('received', source.address);
+      via.received = source.address;
+    }
+    if (rport) {
+      via.params.set('rport', String(source.port));
+      via.rport = source.port;
+    }
+    req.headers.replaceFirst('via', stamped ?? formatVia(via));
   }
-  if (via.rport === true) {
-    via.params.set('rport', String(source.port));
-    via.rport = source.port;
-    changed = true;
-  }
-  if (changed) req.headers.replaceFirst('via', formatVia(via));
   req.topVia = via;
+}
+
+/**
+ * The top Via as the phone wrote it, with `received` added and the empty `rport` filled in,
+ * or undefined when it takes more than that (another Via on the line, a `received` already
+ * there, an `rport` not found as an empty flag): formatVia() then writes it from its parts.
+ * Cheaper than writing it again, and the rest of the phone's Via comes back to it unchanged.
+ */
+function stampedAsReceived(line: string, via: Via, source: MessageSource, received: boolean, rport: boolean): string | undefined {
+  if (line.includes(',') || via.params.has('received')) return undefined;
+  const stamp = received ? `;received=${source.address}` : '';
+  if (!rport) return line + stamp;
+  const at = emptyParamAt(line, 'rport');
+  if (at < 0) return undefined;
+  return `${line.slice(0, at)}${stamp};rport=${source.port}${line.slice(at + 6)}`;
+}
+
+/** Index of the ';' of the parameter `name` (lowercase) written without a value, or -1. */
+function emptyParamAt(line: string, name: string): number {
+  const lower = line.toLowerCase();
+  for (let at = lower.indexOf(`;${name}`); at >= 0; at = lower.indexOf(`;${name}`, at + 1)) {
+    const next = at + 1 + name.length;
+    if (next === line.length || line.charCodeAt(next) === 59) return at;
+  }
+  return -1;
 }

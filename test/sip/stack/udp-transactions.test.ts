@@ -68,6 +68,34 @@ describe('UDP server transactions', () => {
     expect(via.rport).toBe(peer.port);
   });
 
+  it('returns the phone\'s Via as written, with received added and its empty rport filled in (RFC 3581 4)', async () => {
+    const { stack, port, peer } = await udpStack();
+    stack.transactions.onRequest((_req, tx) => {
+      void tx.respond(200, 'OK');
+    });
+    // Without rport a response goes to sent-by's port: the peer's, in those two cases.
+    const p = peer.port;
+    const cases: Array<[sent: string, expected: string]> = [
+      // The phone's spelling and order stay; the empty rport is filled where it stands.
+      ['SIP/2.0/UDP 192.0.2.10:5060;RPort;branch=z9hG4bKv1;X-Keep=Yes', `SIP/2.0/UDP 192.0.2.10:5060;received=127.0.0.1;rport=${p};branch=z9hG4bKv1;X-Keep=Yes`],
+      ['SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKv2;rport', `SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKv2;received=127.0.0.1;rport=${p}`],
+      // No rport: received only where sent-by is not where the packet came from.
+      [`SIP/2.0/UDP 192.0.2.10:${p};branch=z9hG4bKv3`, `SIP/2.0/UDP 192.0.2.10:${p};branch=z9hG4bKv3;received=127.0.0.1`],
+      [`SIP/2.0/UDP 127.0.0.1:${p};branch=z9hG4bKv4`, `SIP/2.0/UDP 127.0.0.1:${p};branch=z9hG4bKv4`],
+      // More than a stamp to do: written again from its parts, an old received replaced.
+      ['SIP/2.0/UDP 192.0.2.10;received=198.51.100.1;rport;branch=z9hG4bKv5', `SIP/2.0/UDP 192.0.2.10;received=127.0.0.1;rport=${p};branch=z9hG4bKv5`],
+      ['SIP/2.0/UDP 192.0.2.10;rport ;branch=z9hG4bKv6', `SIP/2.0/UDP 192.0.2.10;rport=${p};branch=z9hG4bKv6;received=127.0.0.1`],
+      // Two Vias on one line: the top one stamped, the one below untouched.
+      ['SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKv7;rport, SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1', `SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKv7;received=127.0.0.1;rport=${p}, SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1`],
+    ];
+    for (const [i, [sent]] of cases.entries()) peer.send(subscribe({ Via: sent, 'Call-ID': `via-${i}` }), port);
+    const answers = (await peer.waitFor(cases.length)).map(asResponse);
+    for (const [i, [, expected]] of cases.entries()) {
+      const res = answers.find((r) => r.headers.get('call-id') === `via-${i}`);
+      expect(res?.headers.getAll('via').join(', ')).toBe(expected);
+    }
+  });
+
   it('absorbs a retransmitted request: the handler runs once and the final response is resent', async () => {
     const { stack, port, peer } = await udpStack();
     let calls = 0;

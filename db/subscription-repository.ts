@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { SubscriptionStore } from '../src/ports/subscription-store.js';
 import { splitPresentity } from '../src/presentity.js';
+import { StringPool } from '../src/string-pool.js';
 import { lastBodyOf, notifiesReserved, type Subscription } from '../src/subscription.js';
 import { SUBSCRIPTION_COLUMNS, type AnswerValues, type ProgressValues, type SubscriptionRow, type SubscriptionValues } from './subscription-row.js';
 import { WriteExecutor } from './write-executor.js';
@@ -125,6 +126,20 @@ function toValues(s: Subscription): SubscriptionValues {
   ];
 }
 
+/**
+ * Strings many subscriptions hold alike: one copy each for the subscriptions read back at a
+ * restart, as the SIP front shares them between new ones (src/string-pool.ts).
+ */
+const pools = {
+  localUri: new StringPool(),
+  remoteUri: new StringPool(),
+  remoteTarget: new StringPool(),
+  address: new StringPool(),
+  presentity: new StringPool(),
+  watcher: new StringPool(),
+  userAgent: new StringPool(),
+};
+
 function toSubscription(row: SubscriptionRow): Subscription {
   const subscription: Subscription = {
     id: row.id,
@@ -132,21 +147,21 @@ function toSubscription(row: SubscriptionRow): Subscription {
       callId: row.call_id,
       localTag: row.local_tag,
       remoteTag: row.remote_tag,
-      localUri: row.local_uri,
-      remoteUri: row.remote_uri,
-      remoteTarget: row.remote_target,
+      localUri: pools.localUri.intern(row.local_uri),
+      remoteUri: pools.remoteUri.intern(row.remote_uri),
+      remoteTarget: pools.remoteTarget.intern(row.remote_target),
       routeSet: parseRouteSet(row.route_set, row.id),
       localCseq: row.local_cseq,
       remoteCseq: row.remote_cseq,
       binding: {
         transport: row.transport,
-        source: { address: row.source_address, port: row.source_port },
+        source: { address: pools.address.intern(row.source_address), port: row.source_port },
         sendToSource: row.send_to_source === 1,
       },
     },
     event: row.event,
-    presentity: row.presentity,
-    watcher: row.watcher,
+    presentity: pools.presentity.intern(row.presentity),
+    watcher: pools.watcher.intern(row.watcher),
     expires: row.expires,
     expiresAt: row.expires_at,
     version: row.version,
@@ -161,7 +176,7 @@ function toSubscription(row: SubscriptionRow): Subscription {
   if (row.local_address !== null && row.local_port !== null) binding.local = { address: row.local_address, port: row.local_port };
   if (row.connection_id !== null) binding.connectionId = row.connection_id;
   if (row.event_id !== null) subscription.eventId = row.event_id;
-  if (row.user_agent !== null) subscription.userAgent = row.user_agent;
+  if (row.user_agent !== null) subscription.userAgent = pools.userAgent.intern(row.user_agent);
   if (row.last_body !== null) subscription.lastBody = row.last_body;
   return subscription;
 }

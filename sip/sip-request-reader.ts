@@ -1,3 +1,4 @@
+import { StringPool } from '../src/string-pool.js';
 import type { SubscribeRequest, UriParts } from '../src/subscribe-request.js';
 import type { TransportBinding } from '../src/transport-binding.js';
 import { parseAcceptMediaTypes } from './stack/accept.js';
@@ -27,6 +28,16 @@ export class BadRequest extends Error {
 
 /** Strings a subscription keeps must not keep the SUBSCRIBE's text alive with them. */
 const own = detachedString;
+
+/**
+ * Strings many subscriptions hold alike (a phone's From, Contact and User-Agent on each of its
+ * BLF keys; an extension's To on each phone watching it) come from a pool per header: one
+ * shared copy each (src/string-pool.ts). Only a SUBSCRIBE that starts a subscription looks
+ * there: one inside a dialog keeps its From and To nowhere, and a lookup that finds the
+ * dialog's own strings again would keep a pool of strings that never repeat looking.
+ */
+const pools = { from: new StringPool(), to: new StringPool(), contact: new StringPool(), userAgent: new StringPool() };
+const pooled = (pool: StringPool, s: string, initial: boolean): string => (initial ? pool.intern(s, own) : own(s));
 
 /**
  * The user and lowercased host of a URI. A SUBSCRIBE's From, To and Request-URI usually
@@ -84,9 +95,10 @@ function read(req: IncomingRequest, binding: TransportBinding): SubscribeRequest
   const contact = contactValue !== undefined ? parseNameAddrUri(contactValue, 'Contact') : undefined;
   if (contact === '*') throw new BadRequest('Contact must not be * in SUBSCRIBE');
   const callId = own(required(h, 'Call-ID'));
-  const fromText = own(formatNameAddrWithoutTag(from));
+  const initial = to.tag === undefined;
+  const fromText = pooled(pools.from, formatNameAddrWithoutTag(from), initial);
   const fromUri = uriParts(from.uri, 'From URI');
-  const toText = own(formatNameAddrWithoutTag(to));
+  const toText = pooled(pools.to, formatNameAddrWithoutTag(to), initial);
   const toUri = uriParts(to.uri, 'To URI', fromUri);
   // The Request-URI of a SUBSCRIBE that starts a dialog is mostly the To URI, read once then
   // (RFC 3261 8.1.1.1).
@@ -116,8 +128,8 @@ function read(req: IncomingRequest, binding: TransportBinding): SubscribeRequest
   if (h.has('Accept')) out.accept = parseAcceptMediaTypes(h.getAll('Accept'));
   const expiresValue = h.get('Expires');
   if (expiresValue !== undefined) out.expires = parseIntegerHeader(expiresValue, 'Expires');
-  if (contact !== undefined) out.contact = own(contact);
+  if (contact !== undefined) out.contact = pooled(pools.contact, contact, initial);
   const userAgent = h.get('User-Agent');
-  if (userAgent !== undefined) out.userAgent = own(userAgent);
+  if (userAgent !== undefined) out.userAgent = pooled(pools.userAgent, userAgent, initial);
   return out;
 }

@@ -9,6 +9,7 @@ import { presentityOf, splitPresentity, type Presentity } from './presentity.js'
 import { randomHex } from './random-hex.js';
 import { reply, type SipReply } from './sip-reply.js';
 import type { SubscribeRequest, UriParts } from './subscribe-request.js';
+import { StringPool } from './string-pool.js';
 import { reserveNextNotify, subscriptionKey, type Subscription } from './subscription.js';
 
 export interface SubscriptionFilter {
@@ -62,6 +63,9 @@ function acceptsType(accept: readonly string[], contentType: string): boolean {
 export class SubscriptionService {
   private readonly subs = new Map<string, Subscription>();
   private readonly byPresentity = new Map<Presentity, Set<Subscription>>();
+  /** One copy of each presentity and watcher for all their subscriptions (src/string-pool.ts). */
+  private readonly presentities = new StringPool();
+  private readonly watcherNames = new StringPool();
   private readonly expiries: ExpiryWheel<Subscription>;
   /** Unsubscribed: already deleted from the store, waiting for the final NOTIFY. */
   private readonly unstored = new Set<string>();
@@ -196,8 +200,9 @@ export class SubscriptionService {
         binding: req.binding,
       },
       event: pkg.name,
-      presentity,
-      watcher: watcherOf(req.fromUri),
+      // Shared with the presentity's other watchers, and the watcher's other subscriptions.
+      presentity: this.presentities.intern(presentity),
+      watcher: this.watcherNames.intern(watcherOf(req.fromUri)),
       expires,
       expiresAt: now + expires * 1000,
       version: 0,

@@ -4,7 +4,6 @@ import type { Logger } from '../../src/ports/logger.js';
 import type { NotifyOutcome, NotifyRequest } from '../../src/ports/notifier.js';
 import type { SipFront } from '../../src/ports/sip-front.js';
 import type { SipReply } from '../../src/sip-reply.js';
-import { StringPool } from '../../src/string-pool.js';
 import type { SubscriptionService } from '../../src/subscription-service.js';
 import type { TransportBinding } from '../../src/transport-binding.js';
 import { ALLOW_HEADER } from '../allowed-methods.js';
@@ -57,19 +56,15 @@ function hostPort(address: string, port: number): string {
   return `${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
-/** Source addresses, which a phone's subscriptions (and a NAT's phones) share (src/string-pool.ts). */
-const addresses = new StringPool();
-
 /**
  * RFC 3581 and sip-behaviour.md: a UDP phone is answered at the address its packets came
  * from when it asked (rport) or when its Via does not match that address (NAT).
  */
 export function bindingFor(req: SipRequest, source: MessageSource): TransportBinding {
-  // The address is shared by a phone's subscriptions; the listener's, never changed once
-  // bound, by all of them (src/string-pool.ts).
+  // The listener's address, never changed once bound, is shared by all of them.
   const binding: TransportBinding = {
     transport: source.transport,
-    source: { address: addresses.intern(source.address), port: source.port },
+    source: { address: source.address, port: source.port },
     local: source.local,
     sendToSource: source.transport !== 'udp',
   };

@@ -61,7 +61,8 @@ function hostPort(address: string, port: number): string {
  * from when it asked (rport) or when its Via does not match that address (NAT).
  */
 export function bindingFor(req: SipRequest, source: MessageSource): TransportBinding {
-  // The listener's address, never changed once bound, is shared by all of them.
+  // The listener's own address object: never changed once bound, so every subscription that
+  // came in on it can share it.
   const binding: TransportBinding = {
     transport: source.transport,
     source: { address: source.address, port: source.port },

@@ -227,13 +227,14 @@ function bare(host: string): string {
  * from, so the response (and later requests, for NAT) go back there.
  */
 function markReceived(req: SipRequest, source: MessageSource): void {
-  if (req.headers.get('via') === undefined) return;
+  const line = req.headers.get('via');
+  if (line === undefined) return;
   const via = topVia(req);
   // RFC 3581 4: with rport, received is added even if it matches sent-by.
   const received = via.rport === true || bare(via.host) !== source.address;
   const rport = via.rport === true;
   if (received || rport) {
-    const stamped = stampedAsReceived(req.headers.get('via')!, via, source, received, rport);
+    const stamped = stampedAsReceived(line, via, source, received, rport);
     if (received) {
       via.params.set('received', source.address);
       via.received = source.address;

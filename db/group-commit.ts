@@ -46,9 +46,10 @@ interface Waiter {
 /**
  * Group commit: writes go to SQLite in batches, one transaction each, at least the writes of
  * one event-loop turn together (a commit costs ~100-200 µs here, so one per SUBSCRIBE would
- * cap the server at a few thousand a second). Whatever must not leave the process before its writes are durable — a 200 to a
- * SUBSCRIBE, a NOTIFY whose CSeq was just recorded — waits in `afterCommit`, so a kill -9
- * can never leave a phone holding an answer the database does not have.
+ * cap the server at a few thousand a second). Whatever must not leave the process before its
+ * writes are durable — a 200 to a SUBSCRIBE, a NOTIFY whose CSeq was just recorded — waits in
+ * `afterCommit`, so a kill -9 can never leave a phone holding an answer the database does not
+ * have.
  *
  * With a file, the SQLite work itself runs on a writer thread, on the machine's other core:
  * the ops queued while the previous batch committed go there as one numbered batch, and the

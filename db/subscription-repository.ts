@@ -128,7 +128,8 @@ function toValues(s: Subscription): SubscriptionValues {
 
 /**
  * Strings many subscriptions hold alike: one copy each for the subscriptions read back at a
- * restart, as the SIP front shares them between new ones (src/string-pool.ts).
+ * restart (src/string-pool.ts). Source addresses too, which the SIP front does not pool: at
+ * a restart they are looked up once per row, not once per SUBSCRIBE.
  */
 const pools = {
   localUri: new StringPool(),

@@ -136,10 +136,18 @@ export class NotifyScheduler {
     this.inFlight += sending.length;
     for (let i = 0; i < sending.length; i++) {
       const slot = sending[i]!;
+      // One outcome per NOTIFY: a notifier that answers and then throws (or answers twice)
+      // must not count the NOTIFY as done twice.
+      let done = false;
+      const finish = (outcome: NotifyOutcome): void => {
+        if (done) return;
+        done = true;
+        this.complete(slot, outcome);
+      };
       try {
-        this.o.notifier.notify(requests[i]!, (outcome) => this.complete(slot, outcome));
+        this.o.notifier.notify(requests[i]!, finish);
       } catch (err) {
-        this.complete(slot, { kind: 'transport-error', reason: String(err) });
+        finish({ kind: 'transport-error', reason: String(err) });
       }
     }
     this.checkIdle();

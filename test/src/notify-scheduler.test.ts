@@ -280,6 +280,37 @@ describe('NotifyScheduler: failed NOTIFYs', () => {
     expect(t.ended).toEqual([{ id: sub.id, cause: 'unreachable' }]);
   });
 
+  it('counts one outcome per NOTIFY when a notifier answers and then throws, or answers twice', async () => {
+    const t = setup();
+    const [first, second] = [t.subscription(), t.subscription()];
+    vi.spyOn(t.notifier, 'notify')
+      .mockImplementationOnce((request, done) => {
+        t.notifier.requests.push(request);
+        done(ok);
+        throw new Error('thrown after the answer');
+      })
+      .mockImplementationOnce((request, done) => {
+        t.notifier.requests.push(request);
+        done(ok);
+        done(noAnswer);
+      });
+    t.scheduler.enqueue(first);
+    t.scheduler.enqueue(second);
+    await settle();
+    expect(t.scheduler.pendingCount).toBe(0);
+    expect(t.ended).toEqual([]);
+    expect(first.lastReply).toBe(200);
+    expect(second.lastReply).toBe(200);
+    expect(second.failures).toBe(0);
+    // Both go on as before: the next change reaches them, and the scheduler goes idle after it.
+    t.scheduler.enqueue(first);
+    t.scheduler.enqueue(second);
+    await settle();
+    expect(t.notifier.requests).toHaveLength(4);
+    await expect(t.scheduler.idle()).resolves.toBeUndefined();
+    expect(t.scheduler.pendingCount).toBe(0);
+  });
+
   it('takes an outcome handed back inside notify() and stays busy until the rest of the batch is answered', async () => {
     const t = setup();
     const [first, second] = [t.subscription(), t.subscription()];

@@ -142,7 +142,14 @@ export class NotifyScheduler {
       const finish = (outcome: NotifyOutcome): void => {
         if (done) return;
         done = true;
-        this.complete(slot, outcome);
+        // Nothing thrown here reaches the notifier: its callback may run from a timer or a
+        // promise (the drachtio front's), where a throw would end the process.
+        try {
+          this.complete(slot, outcome);
+        } catch (err) {
+          this.o.logger.error({ err, subscription: slot.sub.id }, 'handling a NOTIFY answer failed');
+          this.checkIdle();
+        }
       };
       try {
         this.o.notifier.notify(requests[i]!, finish);

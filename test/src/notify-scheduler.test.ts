@@ -4,7 +4,7 @@ import { EventPackageRegistry } from '../../src/event-package-registry.js';
 import type { EventPackage } from '../../src/event-package.js';
 import { NotifyScheduler, type DropCause, type TerminationReason } from '../../src/notify-scheduler.js';
 import { dialogPackage } from '../../src/packages/dialog-package.js';
-import { silentLogger } from '../../src/ports/logger.js';
+import { silentLogger, type Logger } from '../../src/ports/logger.js';
 import type { NotifyOutcome } from '../../src/ports/notifier.js';
 import { PresentityStates } from '../../src/presentity-states.js';
 import type { SipTransport } from '../../src/transport-binding.js';
@@ -16,7 +16,7 @@ import { connectionClosed, noAnswer, ok, RecordingNotifier, status } from './rec
 
 const PRESENTITY = '1001@acme.example.com';
 
-function setup(opts: { maxTimeouts?: number } = {}) {
+function setup(opts: { maxTimeouts?: number; logger?: Logger; onEnded?: (sub: Subscription, cause: TerminationReason | DropCause) => void } = {}) {
   const journal: string[] = [];
   const clock = new FakeClock();
   const store = new MemorySubscriptionStore(journal);
@@ -31,9 +31,9 @@ function setup(opts: { maxTimeouts?: number } = {}) {
     registry,
     view: (p) => states.view(p),
     clock,
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     maxTimeouts: opts.maxTimeouts ?? 3,
-    onEnded: (sub, cause) => ended.push({ id: sub.id, cause }),
+    onEnded: opts.onEnded ?? ((sub, cause) => ended.push({ id: sub.id, cause })),
   });
   let n = 0;
   /** A stored subscription to PRESENTITY. */
@@ -307,6 +307,36 @@ describe('NotifyScheduler: failed NOTIFYs', () => {
     t.scheduler.enqueue(second);
     await settle();
     expect(t.notifier.requests).toHaveLength(4);
+    await expect(t.scheduler.idle()).resolves.toBeUndefined();
+    expect(t.scheduler.pendingCount).toBe(0);
+  });
+
+  it('logs a failure while it handles an answer, and never throws it into the notifier', async () => {
+    const errors: object[] = [];
+    const t = setup({
+      logger: { ...silentLogger, error: (obj) => void errors.push(obj) },
+      onEnded: () => {
+        throw new Error('ended handler failed');
+      },
+    });
+    const sub = t.subscription();
+    let thrown: unknown;
+    vi.spyOn(t.notifier, 'notify').mockImplementation((request, done) => {
+      t.notifier.requests.push(request);
+      // As a front answers from a timer or a promise: a throw here would be uncaught.
+      setImmediate(() => {
+        try {
+          done(status(481));
+        } catch (err) {
+          thrown = err;
+        }
+      });
+    });
+    t.scheduler.enqueue(sub);
+    await settle();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thrown).toBeUndefined();
+    expect(errors).toEqual([expect.objectContaining({ subscription: sub.id })]);
     await expect(t.scheduler.idle()).resolves.toBeUndefined();
     expect(t.scheduler.pendingCount).toBe(0);
   });

@@ -6,7 +6,8 @@ import type { HeapReclaimerOptions } from './heap-reclaimer.js';
 type Gc = () => void;
 
 /**
- * V8's side of the HeapReclaimer: heap figures, event-loop utilisation, and a full GC that
+ * The process's side of the HeapReclaimer: resident memory and V8's heap figures,
+ * event-loop utilisation, and a full GC that
  * compacts every page. `gc` is the one V8 exposes with --expose-gc; without that flag it is
  * exposed at run time and fetched from a fresh context (the flag only applies to contexts
  * created after it is set). Compacting every page is a V8 flag read at collection time, so it
@@ -18,7 +19,7 @@ export function v8Heap(): Pick<HeapReclaimerOptions, 'readHeap' | 'busyShare' | 
   return {
     readHeap() {
       const s = v8.getHeapStatistics();
-      return { committed: s.total_heap_size, used: s.used_heap_size };
+      return { resident: process.memoryUsage.rss(), committed: s.total_heap_size, used: s.used_heap_size };
     },
     busyShare() {
       const now = performance.eventLoopUtilization();

@@ -148,6 +148,11 @@ export class GroupCommit implements WriteSink {
     if (!this.closed) this.thread?.setWalAutocheckpoint(pages);
   }
 
+  /** Batches handed on to be committed so far: a count that grows with the write load. */
+  get batches(): number {
+    return this.queued;
+  }
+
   /** True while the writes are committed by the writer thread. */
   get onWriterThread(): boolean {
     return this.thread !== undefined;

@@ -93,7 +93,8 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   // each on a connection of its own (':memory:' has no file to share and no WAL).
   const fileDb = isFileDatabase(config.dbPath);
   const commit = new GroupCommit(db, { log: dbLogger, ...(fileDb ? { file: config.dbPath, threadNice: config.helperThreadNice } : {}) });
-  const checkpointer = fileDb ? new BackgroundCheckpointer(db, config.dbPath, dbLogger, [commit]) : undefined;
+  // Its worker runs while the server writes, not while it idles.
+  const checkpointer = fileDb ? new BackgroundCheckpointer(db, config.dbPath, dbLogger, [commit], { activity: () => commit.batches }) : undefined;
   const closeStore = async (): Promise<void> => {
     // Every queued write committed and acknowledged, and the writer thread gone, before the
     // checkpointer and the connection close.

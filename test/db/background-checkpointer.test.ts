@@ -49,4 +49,53 @@ describe('BackgroundCheckpointer', () => {
     expect(told).toEqual([0, 1000]);
     closeDatabase(db);
   });
+
+  it('with a measure of the write load, runs its worker only while writes are frequent', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'presence-ckpt-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'presence.db');
+    const db = openDatabase(file);
+    const told: number[] = [];
+    let batches = 0;
+    const checkpointer = new BackgroundCheckpointer(db, file, undefined, [{ setWalAutocheckpoint: (pages) => void told.push(pages) }], {
+      activity: () => batches,
+      sampleMs: 20,
+      busyPerSecond: 100,
+      idleStopMs: 200,
+    });
+    const waitUntil = async (what: string, ok: () => boolean) => {
+      const deadline = Date.now() + 5000;
+      while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(ok(), what).toBe(true);
+    };
+    try {
+      // Idle: no worker, and the connections checkpoint on their own as SQLite does by default.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(checkpointer.running).toBe(false);
+      expect(told).toEqual([]);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      // Writes come often: the worker takes the checkpoints over.
+      const load = setInterval(() => (batches += 5), 10);
+      await waitUntil('worker started', () => checkpointer.running);
+      expect(told).toEqual([0]);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      // It keeps running while they do.
+      await new Promise((r) => setTimeout(r, 400));
+      expect(checkpointer.running).toBe(true);
+      clearInterval(load);
+      // Quiet for longer than idleStopMs: the worker goes and the connections checkpoint again.
+      await waitUntil('worker stopped', () => !checkpointer.running && told.length === 2);
+      expect(told).toEqual([0, 1000]);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      // And it comes back with the load.
+      const again = setInterval(() => (batches += 5), 10);
+      await waitUntil('worker started again', () => checkpointer.running);
+      clearInterval(again);
+      expect(told).toEqual([0, 1000, 0]);
+    } finally {
+      await checkpointer.stop();
+      closeDatabase(db);
+    }
+    expect(told).toEqual([0, 1000, 0, 1000]);
+  });
 });

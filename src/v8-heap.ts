@@ -6,12 +6,11 @@ import type { HeapReclaimerOptions } from './heap-reclaimer.js';
 type Gc = () => void;
 
 /**
- * The process's side of the HeapReclaimer: resident memory and V8's heap figures,
- * event-loop utilisation, and a full GC that
- * compacts every page. `gc` is the one V8 exposes with --expose-gc; without that flag it is
- * exposed at run time and fetched from a fresh context (the flag only applies to contexts
- * created after it is set). Compacting every page is a V8 flag read at collection time, so it
- * is switched on for this one collection only.
+ * The process's side of the HeapReclaimer: resident memory and V8's heap figures, event-loop
+ * utilisation, and a full GC that compacts every page. `gc` is the one V8 exposes with
+ * --expose-gc; without that flag it is exposed at run time and fetched from a fresh context
+ * (the flag only applies to contexts created after it is set). Compacting every page is a V8
+ * flag read at collection time, so it is switched on for this one collection only.
  */
 export function v8Heap(): Pick<HeapReclaimerOptions, 'readHeap' | 'busyShare' | 'compact'> {
   let gc = (globalThis as { gc?: Gc }).gc;

@@ -78,15 +78,19 @@ export class BackgroundCheckpointer {
   private lastCount = 0;
   private lastBusyAt = 0;
   private readonly driver: string;
+  private readonly busyPerSecond: number;
+  private readonly idleStopMs: number;
 
   constructor(
     private readonly db: Database,
     private readonly file: string,
     private readonly log?: CheckpointLogger,
     private readonly writers: readonly WalWriter[] = [],
-    private readonly opts: CheckpointerOptions = {},
+    opts: CheckpointerOptions = {},
   ) {
     this.driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.busyPerSecond = opts.busyPerSecond ?? 20;
+    this.idleStopMs = opts.idleStopMs ?? 30_000;
     const activity = opts.activity;
     if (activity === undefined) {
       this.startWorker();
@@ -116,10 +120,10 @@ export class BackgroundCheckpointer {
     const perSecond = ((count - this.lastCount) * 1000) / sampleMs;
     this.lastCount = count;
     const now = performance.now();
-    if (perSecond >= (this.opts.busyPerSecond ?? 20)) {
+    if (perSecond >= this.busyPerSecond) {
       this.lastBusyAt = now;
       if (this.worker === undefined && this.stopping === undefined && !this.failed && !this.closed) this.startWorker();
-    } else if (this.worker !== undefined && now - this.lastBusyAt >= (this.opts.idleStopMs ?? 30_000)) {
+    } else if (this.worker !== undefined && now - this.lastBusyAt >= this.idleStopMs) {
       this.stopping = this.stopWorker().finally(() => (this.stopping = undefined));
     }
   }

@@ -33,6 +33,11 @@ export interface AppOptions {
   version?: string;
   /** Largest accepted request body, bytes. */
   bodyLimit?: number;
+  /**
+   * Lets a request go ahead, at once or in a later event-loop turn (ReceivePriority: while
+   * the SIP listener is behind on its reads). Absent: every request goes at once.
+   */
+  admit?: (go: () => void) => void;
 }
 
 /** The verbs the v2 API answers; a known path with another of these gets 405. */
@@ -105,6 +110,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   registerJsonBodyParsers(app);
 
+  // First, so that a request that waits has cost nothing but its parse.
+  const admit = options.admit;
+  if (admit) app.addHook('onRequest', (_request, _reply, done) => admit(() => done()));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

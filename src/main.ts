@@ -37,6 +37,7 @@ import { createPresenceCore } from './presence-core.js';
 import { v8Heap } from './v8-heap.js';
 import type { PresenceService } from './presence-service.js';
 import { PublicationService } from './publication-service.js';
+import { ReceivePriority } from './receive-priority.js';
 import type { SubscriptionService } from './subscription-service.js';
 
 export interface RunningServer {
@@ -142,6 +143,9 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
   const sipAuth = config.sipAuth === 'digest' ? createSipAuthentication(config, directoryRepo, clock, logger.child({ component: 'sip-auth' })) : undefined;
   const publishHandler = createPublishHandler({ publications, auth: sipAuth, gate: (send) => commit.afterCommit(send), logger: logger.child({ component: 'publish' }) });
 
+  // While the UDP listener falls behind on its reads, REST requests go ahead a few per turn.
+  const receivePriority = new ReceivePriority();
+
   // PRESENCE_SIP_BACKEND: the embedded stack, or a drachtio server that owns the SIP sockets.
   // drachtio-srf is loaded only for the latter: on the embedded stack it would cost ~3.5 MiB
   // of resident memory and ~50 ms of start-up for nothing.
@@ -162,6 +166,7 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
           gate: (send) => commit.afterCommit(send),
           auth: sipAuth,
           handlers: { PUBLISH: publishHandler },
+          udpReadTally: () => receivePriority.tally(),
         });
   try {
     await front.start();
@@ -171,7 +176,16 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
     throw err;
   }
   const sip = front;
-  const app = buildApp({ presence, directory, auth, config, logger: logger.child({ component: 'http' }), clock, version: SERVER_VERSION });
+  const app = buildApp({
+    presence,
+    directory,
+    auth,
+    config,
+    logger: logger.child({ component: 'http' }),
+    clock,
+    version: SERVER_VERSION,
+    admit: (go) => receivePriority.admit(go),
+  });
   let http: Awaited<ReturnType<typeof startHttpServer>>;
   try {
     http = await startHttpServer(app, config.httpListen);

@@ -39,6 +39,8 @@ export interface NativeSipFrontOptions {
   auth?: RequestAuthentication;
   /** Extra request handlers by method (PUBLISH is plugged in here). */
   handlers?: Record<string, (req: SipRequest, tx: ServerTransaction, source: MessageSource) => void>;
+  /** Gives each UDP listener a tally to count its reads in (ReceivePriority). */
+  udpReadTally?: () => { reads: number };
 }
 
 function listenSpecs(config: NativeSipFrontOptions['config']): ListenSpec[] {
@@ -92,7 +94,13 @@ export function createNativeSipFront(o: NativeSipFrontOptions): SipFront {
   // Linux gives a shared port's datagrams to the socket bound last, which the thread relies
   // on; elsewhere that is not promised, so there it is asked for by name only.
   const udpSenderThread = o.config.udpSendThread ?? process.platform === 'linux';
-  const transports = new TransportLayer({ listen: listenSpecs(o.config), logger: log, udpSenderThread, udpSendThreadNice: o.config.helperThreadNice });
+  const transports = new TransportLayer({
+    listen: listenSpecs(o.config),
+    logger: log,
+    udpSenderThread,
+    udpSendThreadNice: o.config.helperThreadNice,
+    ...(o.udpReadTally ? { udpReadTally: o.udpReadTally } : {}),
+  });
   const transactions = new TransactionLayer(transports, { serverHeader: product, logger: log, ...(o.timers ? { timers: o.timers } : {}) });
 
   // Every 2xx to a SUBSCRIBE and every NOTIFY carries one; a listener's address is fixed once bound.

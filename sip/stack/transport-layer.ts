@@ -43,6 +43,8 @@ export interface TransportLayerOptions {
   udpSendThreadAbove?: number;
   /** Nice steps below the event loop for that thread (Linux; default 0, the same). */
   udpSendThreadNice?: number;
+  /** Gives each UDP listener a tally to count its reads in (ReceivePriority). */
+  udpReadTally?: () => { reads: number };
 }
 
 /**
@@ -75,6 +77,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
               senderThread: opts.udpSenderThread === true,
               ...(opts.udpSendThreadAbove !== undefined ? { sendThreadAbove: opts.udpSendThreadAbove } : {}),
               ...(opts.udpSendThreadNice !== undefined ? { sendThreadNice: opts.udpSendThreadNice } : {}),
+              ...(opts.udpReadTally !== undefined ? { readTally: opts.udpReadTally() } : {}),
             }),
           );
           break;

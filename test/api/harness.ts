@@ -54,7 +54,9 @@ export interface Harness {
 }
 
 /** The real app on a real SQLite file in a temp dir, with the real domain and a recording notifier. */
-export async function startHarness(opts: { tokenTtl?: number; file?: string; logger?: FastifyBaseLogger } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { tokenTtl?: number; file?: string; logger?: FastifyBaseLogger; admit?: (go: () => void) => void } = {},
+): Promise<Harness> {
   const dir = opts.file ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'presence-api-'));
   const file = opts.file ?? path.join(dir!, 'presence.db');
   const db = openDatabase(file);
@@ -83,7 +85,7 @@ export async function startHarness(opts: { tokenTtl?: number; file?: string; log
 
   const directory = new DirectoryService({ store: repo, tokens: repo, clock });
   const auth = new AuthService({ store: repo, tokens: repo, clock, tokenTtl: opts.tokenTtl ?? 3600 });
-  const app = buildApp({ presence, directory, auth, config: { nodeId: NODE_ID }, clock, version: '9.9.9', logger: opts.logger });
+  const app = buildApp({ presence, directory, auth, config: { nodeId: NODE_ID }, clock, version: '9.9.9', logger: opts.logger, ...(opts.admit ? { admit: opts.admit } : {}) });
   await app.ready();
 
   return {

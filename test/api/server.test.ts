@@ -28,6 +28,36 @@ describe('the HTTP server', () => {
     await expect(fetch(`http://127.0.0.1:${server.address.port}/`)).rejects.toThrow();
   });
 
+  it('handles a request only once the admission lets it go (the SIP listener first)', async () => {
+    const held: Array<() => void> = [];
+    let admitting = false;
+    h = await startHarness({ admit: (go) => (admitting ? go() : held.push(go)) });
+    admitting = true;
+    const acme = await tenant(h, 'Acme', 'acme.example.com');
+    admitting = false;
+    const before = h.presence.view('1001@acme.example.com').revision;
+    let answered = false;
+    const res = h.app
+      .inject({
+        method: 'POST',
+        url: `/v2/accounts/${acme.accountId}/presence/1001`,
+        headers: { 'x-auth-token': acme.token },
+        payload: { data: { action: 'set', state: 'confirmed' } },
+      })
+      .then((r) => {
+        answered = true;
+        return r;
+      });
+    for (let i = 0; i < 20 && held.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(held).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answered).toBe(false);
+    expect(h.presence.view('1001@acme.example.com').revision).toBe(before);
+    held.shift()!();
+    expect((await res).statusCode).toBe(200);
+    expect(h.presence.view('1001@acme.example.com').dialogs.map((d) => d.state)).toEqual(['confirmed']);
+  });
+
   it('logs requests without tokens, api keys or passwords', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });

@@ -72,6 +72,8 @@ export interface UdpTransportOptions {
   sendThreadAbove?: number;
   /** Nice steps below the event loop for the send thread (Linux; default 0, the same). */
   sendThreadNice?: number;
+  /** Counts every datagram read (ReceivePriority looks at it once per event-loop turn). */
+  readTally?: { reads: number };
 }
 
 /** SIP over UDP (RFC 3261 18): one datagram, one message. */
@@ -159,7 +161,9 @@ export class UdpTransport implements Transport {
         const a = socket.address();
         this.bound = { address: a.address, port: a.port };
         this.socket = socket;
+        const tally = this.opts.readTally;
         socket.on('message', (msg, rinfo) => {
+          if (tally !== undefined) tally.reads++;
           this.sink.onData(
             msg,
             { transport: 'udp', address: normalizeAddress(rinfo.address), port: rinfo.port, local: this.bound },

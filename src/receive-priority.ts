@@ -53,6 +53,10 @@ export class ReceivePriority {
 
   /** Runs `go` now, or in a later turn while a listener is behind. */
   admit(go: () => void): void {
+    if (this.tallies.length === 0) {
+      go();
+      return;
+    }
     this.arrived++;
     if (!this.watching) {
       this.watching = true;

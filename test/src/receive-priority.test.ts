@@ -54,6 +54,15 @@ describe('ReceivePriority', () => {
     expect(went.at(-1)).toBe(6);
   });
 
+  it('with no UDP listener to watch (drachtio, TCP only), lets every request go at once', async () => {
+    const p = new ReceivePriority();
+    const went: number[] = [];
+    for (let i = 0; i < 3; i++) p.admit(() => went.push(i));
+    expect(went).toEqual([0, 1, 2]);
+    await nextTurn();
+    expect(p.behind).toBe(false);
+  });
+
   it('never holds a request for good while a listener stays behind', async () => {
     const p = new ReceivePriority(1);
     const udp = p.tally();

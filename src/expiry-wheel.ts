@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from './ports/clock.js';
+import { ChurnSet } from './churn-map.js';
 
 /** Width of one slot. Expiry itself stays exact to the millisecond; slots only group items. */
 const SLOT_MS = 1000;
@@ -14,7 +15,7 @@ const SLOT_MS = 1000;
  * (it was not removed and re-added) is handed to `onExpire` anyway, which re-checks.
  */
 export class ExpiryWheel<T> {
-  private readonly slots = new Map<number, Set<T>>();
+  private readonly slots = new Map<number, ChurnSet<T>>();
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
 
@@ -29,7 +30,7 @@ export class ExpiryWheel<T> {
     const slot = Math.floor(at / SLOT_MS);
     let set = this.slots.get(slot);
     if (set === undefined) {
-      set = new Set();
+      set = new ChurnSet();
       this.slots.set(slot, set);
     }
     set.add(item);

@@ -7,6 +7,7 @@ import type { Notifier, NotifyOutcome, NotifyRequest } from './ports/notifier.js
 import type { SubscriptionStore } from './ports/subscription-store.js';
 import type { PresentityView } from './presentity-view.js';
 import type { Subscription, SubscriptionDialog } from './subscription.js';
+import { ChurnMap, ChurnSet } from './churn-map.js';
 
 /** NOTIFYs prepared and sent per event-loop turn. */
 const FLUSH_CHUNK = 250;
@@ -53,10 +54,10 @@ export interface NotifySchedulerOptions {
  * transaction per batch, before it is sent: after a crash the next one is always higher.
  */
 export class NotifyScheduler {
-  private readonly slots = new Map<string, Slot>();
+  private readonly slots = new ChurnMap<string, Slot>();
   private ready: Slot[] = [];
   private flushScheduled = false;
-  private readonly answered = new Set<Subscription>();
+  private readonly answered = new ChurnSet<Subscription>();
   private answeredTimer: TimerHandle | undefined;
   private closed = false;
   private inFlight = 0;

@@ -11,6 +11,7 @@ import { reply, type SipReply } from './sip-reply.js';
 import type { SubscribeRequest, UriParts } from './subscribe-request.js';
 import { StringPool } from './string-pool.js';
 import { reserveNextNotify, subscriptionKey, type Subscription } from './subscription.js';
+import { ChurnMap, ChurnSet } from './churn-map.js';
 
 export interface SubscriptionFilter {
   realm?: string;
@@ -61,14 +62,14 @@ function acceptsType(accept: readonly string[], contentType: string): boolean {
  * presentity) and in the store, and ends them on expiry with a final NOTIFY.
  */
 export class SubscriptionService {
-  private readonly subs = new Map<string, Subscription>();
-  private readonly byPresentity = new Map<Presentity, Set<Subscription>>();
+  private readonly subs = new ChurnMap<string, Subscription>();
+  private readonly byPresentity = new ChurnMap<Presentity, ChurnSet<Subscription>>();
   /** One copy of each presentity and watcher for all their subscriptions (src/string-pool.ts). */
   private readonly presentities = new StringPool();
   private readonly watcherNames = new StringPool();
   private readonly expiries: ExpiryWheel<Subscription>;
   /** Unsubscribed: already deleted from the store, waiting for the final NOTIFY. */
-  private readonly unstored = new Set<string>();
+  private readonly unstored = new ChurnSet<string>();
   private readonly log: Logger;
 
   constructor(private readonly o: SubscriptionServiceOptions) {
@@ -275,7 +276,7 @@ export class SubscriptionService {
     this.subs.set(sub.id, sub);
     let set = this.byPresentity.get(sub.presentity);
     if (!set) {
-      set = new Set();
+      set = new ChurnSet();
       this.byPresentity.set(sub.presentity, set);
     }
     set.add(sub);

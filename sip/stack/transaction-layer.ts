@@ -22,6 +22,7 @@ import {
 } from './transport-types.js';
 import { errorReason } from './transports/transport.js';
 import { parseVia, topVia, type Via } from './via.js';
+import { ChurnMap } from '../../src/churn-map.js';
 
 /** RFC 3261 17.1.1.1 timer base values, in milliseconds. Tests shrink T1. */
 export interface TransactionTimers {
@@ -65,8 +66,8 @@ export class TransactionLayer {
   readonly timers: TransactionTimers;
   private readonly log: StackLogger;
   private readonly serverHeader: string | undefined;
-  private readonly servers = new Map<string, ServerTransaction>();
-  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly servers = new ChurnMap<string, ServerTransaction>();
+  private readonly clients = new ChurnMap<string, ClientTransaction>();
   private handler: RequestHandler | undefined;
   /** Drops a server transaction the application never answers, after 64*T1. */
   private readonly unanswered: DeadlineQueue<ServerTransaction>;

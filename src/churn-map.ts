@@ -22,6 +22,28 @@ function watchFullCollections(): void {
   observer.observe({ entryTypes: ['gc'] });
 }
 
+/** When a Map or Set starts over: at its first insert after a full collection, or after FRESH_AFTER. */
+class Freshness {
+  private inserts = 0;
+  private epoch = fullCollections;
+
+  constructor() {
+    watchFullCollections();
+  }
+
+  /** Counts an insert into a table holding `size`; true when the table is to start over now. */
+  stale(size: number): boolean {
+    if (this.epoch === fullCollections && (++this.inserts < FRESH_AFTER || this.inserts < size)) return false;
+    this.inserts = 0;
+    this.epoch = fullCollections;
+    return true;
+  }
+
+  reset(): void {
+    this.inserts = 0;
+  }
+}
+
 /**
  * A Map for entries that come and go by the thousand: transactions, NOTIFYs in flight,
  * subscriptions that last a few milliseconds under load.
@@ -47,12 +69,7 @@ function watchFullCollections(): void {
  */
 export class ChurnMap<K, V> implements Iterable<[K, V]> {
   private map = new Map<K, V>();
-  private inserts = 0;
-  private epoch = fullCollections;
-
-  constructor() {
-    watchFullCollections();
-  }
+  private readonly age = new Freshness();
 
   get size(): number {
     return this.map.size;
@@ -67,7 +84,12 @@ export class ChurnMap<K, V> implements Iterable<[K, V]> {
   }
 
   set(key: K, value: V): this {
-    if (this.epoch !== fullCollections || (++this.inserts >= FRESH_AFTER && this.inserts >= this.map.size)) this.startOver();
+    if (this.age.stale(this.map.size)) {
+      // forEach, not `new Map(map)`: the constructor iterates entries, an array per entry.
+      const fresh = new Map<K, V>();
+      this.map.forEach((v, k) => fresh.set(k, v));
+      this.map = fresh;
+    }
     this.map.set(key, value);
     return this;
   }
@@ -76,18 +98,9 @@ export class ChurnMap<K, V> implements Iterable<[K, V]> {
     return this.map.delete(key);
   }
 
-  /** forEach, not `new Map(map)`: the constructor iterates entries, an array per entry. */
-  private startOver(): void {
-    const fresh = new Map<K, V>();
-    this.map.forEach((value, key) => fresh.set(key, value));
-    this.map = fresh;
-    this.inserts = 0;
-    this.epoch = fullCollections;
-  }
-
   clear(): void {
     this.map = new Map();
-    this.inserts = 0;
+    this.age.reset();
   }
 
   keys(): MapIterator<K> {
@@ -106,12 +119,7 @@ export class ChurnMap<K, V> implements Iterable<[K, V]> {
 /** ChurnMap's Set: the same reason, the same rule. */
 export class ChurnSet<T> implements Iterable<T> {
   private set = new Set<T>();
-  private inserts = 0;
-  private epoch = fullCollections;
-
-  constructor() {
-    watchFullCollections();
-  }
+  private readonly age = new Freshness();
 
   get size(): number {
     return this.set.size;
@@ -122,7 +130,11 @@ export class ChurnSet<T> implements Iterable<T> {
   }
 
   add(value: T): this {
-    if (this.epoch !== fullCollections || (++this.inserts >= FRESH_AFTER && this.inserts >= this.set.size)) this.startOver();
+    if (this.age.stale(this.set.size)) {
+      const fresh = new Set<T>();
+      this.set.forEach((v) => fresh.add(v));
+      this.set = fresh;
+    }
     this.set.add(value);
     return this;
   }
@@ -131,17 +143,9 @@ export class ChurnSet<T> implements Iterable<T> {
     return this.set.delete(value);
   }
 
-  private startOver(): void {
-    const fresh = new Set<T>();
-    this.set.forEach((value) => fresh.add(value));
-    this.set = fresh;
-    this.inserts = 0;
-    this.epoch = fullCollections;
-  }
-
   clear(): void {
     this.set = new Set();
-    this.inserts = 0;
+    this.age.reset();
   }
 
   values(): SetIterator<T> {

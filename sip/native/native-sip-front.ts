@@ -18,6 +18,7 @@ import { TransactionLayer, type TransactionTimers } from '../stack/transaction-l
 import { TransportLayer } from '../stack/transport-layer.js';
 import type { ListenSpec, MessageSource, TransportProtocol } from '../stack/transport-types.js';
 import { topVia } from '../stack/via.js';
+import type { ReadTally } from '../../src/receive-priority.js';
 
 export interface NativeSipFrontOptions {
   config: Pick<Config, 'sipListen' | 'tls' | 'udpSendThread' | 'helperThreadNice'>;
@@ -40,7 +41,7 @@ export interface NativeSipFrontOptions {
   /** Extra request handlers by method (PUBLISH is plugged in here). */
   handlers?: Record<string, (req: SipRequest, tx: ServerTransaction, source: MessageSource) => void>;
   /** Gives each UDP listener a tally to count its reads in (ReceivePriority). */
-  udpReadTally?: () => { reads: number };
+  udpReadTally?: () => ReadTally;
 }
 
 function listenSpecs(config: NativeSipFrontOptions['config']): ListenSpec[] {

@@ -17,6 +17,7 @@ import { errorReason, type Transport, type TransportSink } from './transports/tr
 import { UdpTransport } from './transports/udp-transport.js';
 import { WsTransport } from './transports/ws-transport.js';
 import { formatVia, topVia, type Via } from './via.js';
+import type { ReadTally } from '../../src/receive-priority.js';
 
 /** A message that could not be parsed; `request` is set when there is something to answer. */
 export interface MalformedMessage {
@@ -44,7 +45,7 @@ export interface TransportLayerOptions {
   /** Nice steps below the event loop for that thread (Linux; default 0, the same). */
   udpSendThreadNice?: number;
   /** Gives each UDP listener a tally to count its reads in (ReceivePriority). */
-  udpReadTally?: () => { reads: number };
+  udpReadTally?: () => ReadTally;
 }
 
 /**

@@ -4,6 +4,7 @@ import net from 'node:net';
 import type { Destination, LocalAddress, SendResult, StackLogger } from '../transport-types.js';
 import { errorReason, normalizeAddress, type Transport, type TransportSink } from './transport.js';
 import { UdpSenderThread } from './udp-sender-thread.js';
+import type { ReadTally } from '../../../src/receive-priority.js';
 
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -73,7 +74,7 @@ export interface UdpTransportOptions {
   /** Nice steps below the event loop for the send thread (Linux; default 0, the same). */
   sendThreadNice?: number;
   /** Counts every datagram read (ReceivePriority looks at it once per event-loop turn). */
-  readTally?: { reads: number };
+  readTally?: ReadTally;
 }
 
 /** SIP over UDP (RFC 3261 18): one datagram, one message. */

@@ -11,11 +11,16 @@ describe('BackgroundCheckpointer', () => {
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  it('copies committed WAL pages into the database file from a worker while the connection checkpoints nothing itself', async () => {
+  /** A database file in a directory of its own, removed after the test. */
+  function tempDatabase(): { file: string; db: ReturnType<typeof openDatabase> } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'presence-ckpt-'));
     dirs.push(dir);
     const file = path.join(dir, 'presence.db');
-    const db = openDatabase(file);
+    return { file, db: openDatabase(file) };
+  }
+
+  it('copies committed WAL pages into the database file from a worker while the connection checkpoints nothing itself', async () => {
+    const { file, db } = tempDatabase();
     const checkpointer = new BackgroundCheckpointer(db, file);
     try {
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
@@ -38,10 +43,7 @@ describe('BackgroundCheckpointer', () => {
   });
 
   it('tells the other writing connections to leave checkpoints to it, and to take them up again when it stops', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'presence-ckpt-'));
-    dirs.push(dir);
-    const file = path.join(dir, 'presence.db');
-    const db = openDatabase(file);
+    const { file, db } = tempDatabase();
     const told: number[] = [];
     const checkpointer = new BackgroundCheckpointer(db, file, undefined, [{ setWalAutocheckpoint: (pages) => void told.push(pages) }]);
     expect(told).toEqual([0]);
@@ -51,10 +53,7 @@ describe('BackgroundCheckpointer', () => {
   });
 
   it('with a measure of the write load, runs its worker only while writes are frequent', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'presence-ckpt-'));
-    dirs.push(dir);
-    const file = path.join(dir, 'presence.db');
-    const db = openDatabase(file);
+    const { file, db } = tempDatabase();
     const told: number[] = [];
     let batches = 0;
     const checkpointer = new BackgroundCheckpointer(db, file, undefined, [{ setWalAutocheckpoint: (pages) => void told.push(pages) }], {

@@ -17,7 +17,7 @@ export interface ClientTimers {
 /** What a client transaction needs from the layer that owns it. */
 export interface ClientTransactionHost {
   send(dest: Destination, data: Buffer): SendResult | Promise<SendResult>;
-  /** Called once when the transaction leaves Trying/Proceeding, to start Timer K or forget it. */
+  /** Called once when the transaction leaves Trying/Proceeding, to forget it. */
   onDone(tx: ClientTransaction): void;
   readonly timers: ClientTimers;
   /** Timer E's first interval for a new UDP transaction: T1, or the measured RTT's bound if larger. */
@@ -35,8 +35,8 @@ export interface ClientTransactionHost {
  * A non-INVITE client transaction (RFC 3261 17.1.2). One Timeout at a time serves both
  * Timer E (retransmit, UDP only) and Timer F (give up), whichever is due first.
  *
- * Once it has an outcome the layer lets go of it: on UDP only its key lingers for Timer K
- * (CompletedTransactions), to absorb retransmitted responses.
+ * Once it has an outcome the layer lets go of it; a retransmitted response then matches
+ * nothing and is discarded, which is what Timer K's Completed state is for (17.1.2.2).
  */
 export class ClientTransaction {
   private stateValue: ClientTransactionState = 'trying';

@@ -26,10 +26,9 @@ export interface CompletedAnswer {
 }
 
 /**
- * Completed non-INVITE transactions that linger only to meet retransmissions (RFC 3261
- * 17.2.2 Timer J, 64*T1, for a server transaction on UDP; 17.1.2.2 Timer K, T4, for a client
- * one). At thousands of transactions a second that is hundreds of thousands held at once. As
- * objects (a transaction, its key, destination and response text) every one of them outlived
+ * Completed non-INVITE server transactions that linger only to meet retransmissions (RFC 3261
+ * 17.2.2 Timer J, 64*T1, on UDP). At thousands of transactions a second that is hundreds of
+ * thousands held at once. As objects (a transaction, its key, destination and response text) every one of them outlived
  * two scavenges, was copied into V8's old generation and then traced by every full
  * collection: at 4,000 subscribe cycles a second over UDP that GC work alone took the server
  * past its CPU. So they are held off the JS heap:
@@ -86,13 +85,13 @@ export class CompletedTransactions {
     return (this.tail - this.head) & SEQ_MASK;
   }
 
-  /** Holds `key` for the delay: with the response to resend, for a server transaction. */
-  add(key: string, answer?: { destination: Destination; data: Buffer }): void {
-    const address = answer?.destination.address ?? '';
-    const data = answer?.data;
+  /** Holds `key` for the delay, with the response to resend and where it went. */
+  add(key: string, answer: CompletedAnswer): void {
+    const { destination, data } = answer;
+    const address = destination.address;
     // An upper bound first (UTF-8 takes at most 3 bytes per UTF-16 unit), the exact sizes
     // after writing.
-    const need = (key.length + address.length) * 3 + (data?.length ?? 0);
+    const need = (key.length + address.length) * 3 + data.length;
     if (this.size === this.slots) this.resize(this.slots * 2);
     let chunk = this.chunks[this.chunks.length - 1];
     if (this.writeAt + need > chunk.length) {
@@ -105,11 +104,8 @@ export class CompletedTransactions {
     const slot = seq & (this.slots - 1);
     const keyLength = chunk.write(key, at, 'utf8');
     const addressLength = address.length === 0 ? 0 : chunk.write(address, at + keyLength, 'utf8');
-    let dataLength = 0;
-    if (data !== undefined) {
-      chunk.set(data, at + keyLength + addressLength);
-      dataLength = data.length;
-    }
+    chunk.set(data, at + keyLength + addressLength);
+    const dataLength = data.length;
     const hash = hashKey(key);
     const bucket = hash & (this.buckets.length - 1);
     this.hashOf[slot] = hash;
@@ -120,8 +116,8 @@ export class CompletedTransactions {
     this.keyBytes[slot] = keyLength;
     this.addressBytes[slot] = addressLength;
     this.dataBytes[slot] = dataLength;
-    this.port[slot] = answer?.destination.port ?? 0;
-    this.protocol[slot] = answer === undefined ? 0 : (PROTOCOL_INDEX[answer.destination.transport] ?? 0);
+    this.port[slot] = destination.port;
+    this.protocol[slot] = PROTOCOL_INDEX[destination.transport] ?? 0;
     this.writeAt = at + keyLength + addressLength + dataLength;
     this.tail = (seq + 1) & SEQ_MASK;
     this.expiry.add(seq);

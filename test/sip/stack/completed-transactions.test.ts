@@ -79,17 +79,6 @@ describe('CompletedTransactions', () => {
     vi.advanceTimersByTime(60);
     expect(store.has(b)).toBe(false);
   });
-
-  it('holds bare keys (Timer K)', () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-    const store = new CompletedTransactions(100);
-    store.add('z9hG4bKabc|NOTIFY');
-    expect(store.has('z9hG4bKabc|NOTIFY')).toBe(true);
-    expect(store.has('z9hG4bKabd|NOTIFY')).toBe(false);
-    store.clear();
-    expect(store.has('z9hG4bKabc|NOTIFY')).toBe(false);
-    expect(store.size).toBe(0);
-  });
 });
 
 describe('DeadlineQueue', () => {

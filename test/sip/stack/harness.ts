@@ -14,7 +14,7 @@ export interface Stack {
 export async function startStack(listen: ListenSpec[], opts: TransactionLayerOptions = {}, udpSenderThread = false): Promise<Stack> {
   // With the thread, always through it (however idle the test), so that it is what is tested.
   const transport = new TransportLayer({ listen, udpSenderThread, udpSendThreadAbove: 0, ...(opts.logger ? { logger: opts.logger } : {}) });
-  const transactions = new TransactionLayer(transport, { timers: { t1: 20, t2: 80, t4: 100 }, ...opts });
+  const transactions = new TransactionLayer(transport, { timers: { t1: 20, t2: 80 }, ...opts });
   await transport.start();
   return {
     transport,

@@ -208,8 +208,12 @@ describe('UDP client transactions', () => {
         const lines = [`SIP/2.0 ${status} X`, `Via: ${h.get('via') ?? ''}`, `From: ${h.get('from') ?? ''}`, `To: ${h.get('to') ?? ''}`, `Call-ID: ${h.get('call-id') ?? ''}`, `CSeq: ${h.get('cseq') ?? ''}`, 'Content-Length: 0'];
         peer.socket.send(wire(lines), rinfo.port, rinfo.address);
       };
-      // First copy: 100 only. The retransmission gets the 200.
-      answer(peer.received.length === 1 ? 100 : 200);
+      // First copy: 100 only. The retransmission gets the 200, twice.
+      if (peer.received.length === 1) answer(100);
+      else {
+        answer(200);
+        answer(200);
+      }
     });
     const result = await stack.transactions.sendRequest(notify(stack.transactions.newBranch(), peer.port), {
       transport: 'udp',
@@ -221,11 +225,13 @@ describe('UDP client transactions', () => {
     const count = peer.received.length;
     await sleep(300);
     expect(peer.received.length).toBe(count);
+    // The 200's copy found nothing to match and was dropped (the Completed state's job).
+    expect(stack.transactions.stats.client).toBe(0);
   });
 
   it('stretches Timer E to the round trip it measures when answers come slower than T1 allows', async () => {
     // T1 = 20 ms, T2 = 400 ms: a peer answering after ~100 ms makes T1 too short to wait for it.
-    const stack = await startStack([{ transport: 'udp', host: '127.0.0.1', port: 0 }], { timers: { t1: 20, t2: 400, t4: 100 } });
+    const stack = await startStack([{ transport: 'udp', host: '127.0.0.1', port: 0 }], { timers: { t1: 20, t2: 400 } });
     cleanups.push(() => stack.stop());
     const slow = await UdpPeer.open();
     cleanups.push(() => slow.close());

@@ -181,7 +181,8 @@ export async function startPresenceServer(config: Config, opts: StartOptions = {
     directory,
     auth,
     config,
-    logger: logger.child({ component: 'http' }),
+    // buildApp tags its lines component=api; a child here would write the key twice.
+    logger,
     clock,
     version: SERVER_VERSION,
     admit: (go) => receivePriority.admit(go),

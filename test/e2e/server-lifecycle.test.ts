@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawSipClient, subscribeText } from '../support/raw-sip-client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -34,6 +35,18 @@ describe('what phones see when the server is kept alive and when it stops', () =
     const ok = await phone.response(200);
     expect(ok.headers.get('Allow')).toContain('SUBSCRIBE');
     expect(ok.headers.get('Allow-Events')).toContain('dialog');
+  });
+
+  it('logs one component per line: the REST API lines say api', async () => {
+    const lines: string[] = [];
+    t = await startTestServer({}, 'native', pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
+    const res = await fetch(`http://127.0.0.1:${t.httpPort}/v2/accounts/0123456789abcdef0123456789abcdef/presence`);
+    expect(res.status).toBe(401);
+    const request = lines.map((l) => JSON.parse(l) as { component?: string; requestId?: string }).filter((l) => l.requestId !== undefined);
+    expect(request.length).toBeGreaterThan(0);
+    for (const l of request) expect(l.component).toBe('api');
+    // JSON.parse keeps the last of two equal keys; an operator's log pipeline may keep either.
+    for (const l of lines) expect(l.match(/"component":/g)?.length ?? 0).toBeLessThanOrEqual(1);
   });
 
   it('a stop for good ends every subscription with terminated;reason=deactivated', async () => {

@@ -50,8 +50,9 @@ function drachtioEnv(): Record<string, string> {
  * Starts the whole server in-process on free loopback ports with a fresh SQLite file.
  * Digest auth is off unless `env` turns it on. With `backend: 'drachtio'` the server connects
  * to the drachtio server named by the environment, and `target` is that server's SIP address.
+ * `logger`: where the server logs (default: silent, or TEST_LOG_LEVEL).
  */
-export async function startTestServer(env: Record<string, string> = {}, backend: SipBackend['backend'] = 'native'): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, backend: SipBackend['backend'] = 'native', logger?: pino.Logger): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'presence-test-'));
   const sipPort = await freePort();
   const wsPort = await freePort();
@@ -66,7 +67,7 @@ export async function startTestServer(env: Record<string, string> = {}, backend:
     ...(backend === 'drachtio' ? drachtioEnv() : {}),
     ...env,
   });
-  const server = await startPresenceServer(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const server = await startPresenceServer(config, { logger: logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   return {
     server,
     sipPort,

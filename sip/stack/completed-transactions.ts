@@ -28,9 +28,9 @@ export interface CompletedAnswer {
 /**
  * Completed non-INVITE server transactions that linger only to meet retransmissions (RFC 3261
  * 17.2.2 Timer J, 64*T1, on UDP). At thousands of transactions a second that is hundreds of
- * thousands held at once. As objects (a transaction, its key, destination and response text) every one of them outlived
- * two scavenges, was copied into V8's old generation and then traced by every full
- * collection: at 4,000 subscribe cycles a second over UDP that GC work alone took the server
+ * thousands held at once. As objects (a transaction, its key, destination and response text)
+ * every one of them outlived two scavenges, was copied into V8's old generation and then
+ * traced by every full collection: at 4,000 subscribe cycles a second over UDP that GC work alone took the server
  * past its CPU. So they are held off the JS heap:
  *
  * - the key, the destination's address and the response bytes of each entry, back to back
@@ -103,7 +103,7 @@ export class CompletedTransactions {
     const seq = this.tail;
     const slot = seq & (this.slots - 1);
     const keyLength = chunk.write(key, at, 'utf8');
-    const addressLength = address.length === 0 ? 0 : chunk.write(address, at + keyLength, 'utf8');
+    const addressLength = chunk.write(address, at + keyLength, 'utf8');
     chunk.set(data, at + keyLength + addressLength);
     const dataLength = data.length;
     const hash = hashKey(key);

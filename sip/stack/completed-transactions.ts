@@ -30,8 +30,8 @@ export interface CompletedAnswer {
  * 17.2.2 Timer J, 64*T1, on UDP). At thousands of transactions a second that is hundreds of
  * thousands held at once. As objects (a transaction, its key, destination and response text)
  * every one of them outlived two scavenges, was copied into V8's old generation and then
- * traced by every full collection: at 4,000 subscribe cycles a second over UDP that GC work alone took the server
- * past its CPU. So they are held off the JS heap:
+ * traced by every full collection: at 4,000 subscribe cycles a second over UDP that GC work
+ * alone took the server past its CPU. So they are held off the JS heap:
  *
  * - the key, the destination's address and the response bytes of each entry, back to back
  *   in 32 MiB chunks, appended at the tail and let go from the head as entries expire (no
@@ -121,10 +121,6 @@ export class CompletedTransactions {
     this.writeAt = at + keyLength + addressLength + dataLength;
     this.tail = (seq + 1) & SEQ_MASK;
     this.expiry.add(seq);
-  }
-
-  has(key: string): boolean {
-    return this.find(key) !== NONE;
   }
 
   /** The response a server transaction answered `key` with (a copy), while it lingers. */
